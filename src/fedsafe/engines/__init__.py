@@ -1,0 +1,1 @@
+"""Engines: query model -> Ibis expression -> SQL on a database, results as Arrow."""

@@ -1,0 +1,85 @@
+"""Running a compiled dataset on a database, and showing its SQL.
+
+Results stream out as Arrow record batches, so memory stays bounded however many patients there
+are: the database does the work and hands over one batch at a time.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pyarrow as pa
+import sqlglot
+
+from fedsafe.engines.compiler import PATIENT_ID, Compiler, arrow_type, ibis_type
+from fedsafe.errors import FedsafeError
+from fedsafe.query_model import nodes as qm
+
+DEFAULT_BATCH_SIZE = 100_000
+
+# Dialects whose SQL we can print; executed engines are a subset.
+SQL_DIALECTS = ("duckdb", "sqlite", "postgres", "pyspark", "mssql", "trino")
+
+
+class UnknownDialectError(FedsafeError):
+    """A dialect name fedsafe does not know."""
+
+
+def arrow_schema(dataset: qm.Dataset) -> pa.Schema:
+    """The output columns: ``patient_id`` then each variable, with its logical type."""
+    fields = [pa.field(PATIENT_ID, pa.int64(), nullable=False)]
+    fields += [pa.field(name, arrow_type(series.type)) for name, series in dataset.variables]
+    return pa.schema(fields)
+
+
+def _bound_loader(backend: ibis.BaseBackend):
+    cache: dict[str, ibis.Table] = {}
+
+    def load(table: qm.SelectTable | qm.SelectPatientTable) -> ibis.Table:
+        if table.name not in cache:
+            cache[table.name] = backend.table(table.name)
+        return cache[table.name]
+
+    return load
+
+
+def _unbound_loader(table: qm.SelectTable | qm.SelectPatientTable) -> ibis.Table:
+    schema = {PATIENT_ID: "int64"}
+    schema.update({c.name: ibis_type(c.type) for c in table.schema.columns})
+    return ibis.table(schema, name=table.name)
+
+
+def compile_dataset(dataset: qm.Dataset, backend: ibis.BaseBackend | None = None) -> ibis.Table:
+    """The Ibis expression for a dataset, over ``backend``'s tables (or unbound ones)."""
+    loader = _bound_loader(backend) if backend is not None else _unbound_loader
+    return Compiler(loader).dataset(dataset)
+
+
+def run_dataset(
+    dataset: qm.Dataset, backend: ibis.BaseBackend, batch_size: int = DEFAULT_BATCH_SIZE
+) -> pa.RecordBatchReader:
+    """Execute a dataset and stream its rows as Arrow batches with the dataset's schema."""
+    expr = compile_dataset(dataset, backend)
+    schema = arrow_schema(dataset)
+    reader = backend.to_pyarrow_batches(expr, chunk_size=batch_size)
+
+    def batches():
+        for batch in reader:
+            yield pa.RecordBatch.from_arrays(
+                [batch.column(i).cast(schema.field(i).type) for i in range(len(schema))],
+                schema=schema,
+            )
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def dataset_sql(dataset: qm.Dataset, dialect: str = "duckdb") -> str:
+    """The SQL a dataset compiles to, pretty-printed, in ``dialect``."""
+    if dialect not in SQL_DIALECTS:
+        raise UnknownDialectError(
+            f"Unknown SQL dialect {dialect!r}: choose one of {', '.join(SQL_DIALECTS)}"
+        )
+    expr = compile_dataset(dataset)
+    ibis_dialect = {"pyspark": "spark"}.get(dialect, dialect)
+    sql = ibis.to_sql(expr, dialect=ibis_dialect)
+    target = {"pyspark": "spark", "mssql": "tsql"}.get(dialect, dialect)
+    return sqlglot.transpile(str(sql), read=target, write=target, pretty=True)[0]

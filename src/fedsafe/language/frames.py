@@ -1,0 +1,186 @@
+"""Frames (tables of rows) and the way tables are declared.
+
+A table is declared as a class whose attributes are ``Series(type, ...)`` column declarations and
+whose methods are helpers (``patients.age_on``); ``@table`` turns the class into the frame
+researchers import. Filtering or sorting keeps the class, so helpers still work on the result.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from fedsafe.language.series import BaseSeries, to_node, wrap
+from fedsafe.query_model import nodes as qm
+from fedsafe.query_model.schema import Column, TableSchema
+from fedsafe.query_model.types import is_valid_type
+
+
+class Series:
+    """A column declaration on a table class (not a series of values itself)."""
+
+    def __init__(
+        self,
+        type_: type,
+        *,
+        description: str = "",
+        constraints: Any = (),
+        required: bool = True,
+        implementation_notes_to_add_to_description: str = "",
+        notes_for_implementors: str = "",
+    ) -> None:
+        if not is_valid_type(type_):
+            raise TypeError(f"{type_!r} is not a column type fedsafe supports")
+        self.type = type_
+        self.description = description
+        self.constraints = tuple(constraints)
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: BaseFrame | None, owner: type) -> Any:
+        if instance is None:
+            return self
+        return wrap(qm.SelectColumn(instance._node, self.name))
+
+    def to_column(self) -> Column:
+        return Column(self.name, self.type, self.description, self.constraints)
+
+
+class BaseFrame:
+    """Rows of a table, filtered or sorted."""
+
+    _node: qm.Frame
+
+    def __init__(self, node: qm.Frame) -> None:
+        object.__setattr__(self, "_node", node)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} frame>"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        schema: TableSchema = self._node.schema  # type: ignore[attr-defined]
+        raise AttributeError(
+            f"Table {_table_name(self._node)!r} has no column {name!r}. "
+            f"Its columns are: {', '.join(schema.column_names)}"
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("frames cannot be changed: filter or sort them to make new ones")
+
+    def __bool__(self) -> bool:
+        raise TypeError("A frame is a table of rows; it can't be used as True or False")
+
+    def __hash__(self) -> int:
+        return hash(self._node)
+
+    def exists_for_patient(self) -> BaseSeries:
+        """True for each patient with at least one row, False otherwise."""
+        return wrap(qm.Aggregate(qm.AggOp.EXISTS, self._node))
+
+
+def _table_name(node: qm.Frame) -> str:
+    if isinstance(node, qm.ManyRowsFrame):
+        return node.root.name
+    if isinstance(node, qm.SelectPatientTable):
+        return node.name
+    if isinstance(node, qm.PickOneRowPerPatient):
+        return node.source.root.name
+    return "?"
+
+
+class PatientFrame(BaseFrame):
+    """At most one row per patient."""
+
+
+class EventFrame(BaseFrame):
+    """Any number of rows per patient."""
+
+    _node: qm.ManyRowsFrame
+
+    def _condition(self, condition: Any) -> qm.Series:
+        if isinstance(condition, BaseFrame):
+            raise TypeError("where() needs a condition (a boolean series), not a frame")
+        if isinstance(condition, bool):
+            return qm.Value(condition)
+        if not isinstance(condition, BaseSeries):
+            raise TypeError(f"where() needs a boolean series as its condition, not {condition!r}")
+        return to_node(condition)
+
+    def where(self, condition: Any) -> EventFrame:
+        """The rows where ``condition`` is True (rows where it is NULL are dropped)."""
+        return type(self)(qm.Filter(self._node, self._condition(condition)))
+
+    def except_where(self, condition: Any) -> EventFrame:
+        """All rows except those where ``condition`` is True (rows where it is NULL are kept)."""
+        node = self._condition(condition)
+        keep = qm.Function(
+            qm.Op.OR,
+            (qm.Function(qm.Op.NOT, (node,)), qm.Function(qm.Op.IS_NULL, (node,))),
+        )
+        return type(self)(qm.Filter(self._node, keep))
+
+    def sort_by(self, *sort_order: Any) -> EventFrame:
+        """Order each patient's rows by these series (the first is the main key; NULLs first)."""
+        if not sort_order:
+            raise TypeError("sort_by() needs at least one series to sort by")
+        node = self._node
+        for series in reversed(sort_order):
+            if not isinstance(series, BaseSeries):
+                raise TypeError(f"sort_by() takes series, not {series!r}")
+            node = qm.Sort(node, series._node)
+        return type(self)(node)
+
+    def _pick(self, position: qm.Position) -> PatientFrame:
+        if not qm.frame_sorts(self._node):
+            method = f"{position.value}_for_patient"
+            raise TypeError(f"Call .sort_by(...) before .{method}() to say which row comes first")
+        node = qm.PickOneRowPerPatient(self._node, position)
+        return picked_frame_class(type(self))(node)
+
+    def first_for_patient(self) -> PatientFrame:
+        """Each patient's first row in the sort order."""
+        return self._pick(qm.Position.FIRST)
+
+    def last_for_patient(self) -> PatientFrame:
+        """Each patient's last row in the sort order."""
+        return self._pick(qm.Position.LAST)
+
+    def count_for_patient(self) -> BaseSeries:
+        """The number of rows each patient has (0 if none)."""
+        return wrap(qm.Aggregate(qm.AggOp.COUNT, self._node))
+
+
+@cache
+def picked_frame_class(event_class: type[EventFrame]) -> type[PatientFrame]:
+    """A patient frame class with the same columns as ``event_class`` (but not its helpers)."""
+    columns = {
+        name: value for name, value in vars(event_class).items() if isinstance(value, Series)
+    }
+    for base in event_class.__mro__[1:]:
+        for name, value in vars(base).items():
+            if isinstance(value, Series):
+                columns.setdefault(name, value)
+    return type(event_class.__name__, (PatientFrame,), dict(columns))
+
+
+def table(cls: type) -> BaseFrame:
+    """Turn a class of column declarations into the frame researchers query."""
+    if not issubclass(cls, PatientFrame | EventFrame):
+        raise TypeError("@table classes must subclass PatientFrame or EventFrame")
+    declared: dict[str, Series] = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if isinstance(value, Series):
+                declared[name] = value
+    schema = TableSchema(tuple(series.to_column() for series in declared.values()))
+    name = cls.__name__
+    if issubclass(cls, PatientFrame):
+        return cls(qm.SelectPatientTable(name, schema))
+    return cls(qm.SelectTable(name, schema))
+
+
+__all__ = ["BaseFrame", "EventFrame", "PatientFrame", "Series", "table"]

@@ -1,0 +1,171 @@
+"""What each operation means, written once in plain Python over single values.
+
+This is the reference every engine must agree with: the spec cases and the differential tests
+compare engine output with the rules here, and the query model uses them to decide things before
+any database is involved (e.g. whether a population would include patients who have no data).
+``None`` is NULL throughout; most operations return NULL when any input is NULL.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import math
+from collections.abc import Callable
+from typing import Any
+
+from fedsafe.query_model.nodes import Op
+
+
+def add_days(date: datetime.date, n: int) -> datetime.date | None:
+    try:
+        return date + datetime.timedelta(days=n)
+    except OverflowError:
+        return None
+
+
+def add_months(date: datetime.date, n: int) -> datetime.date | None:
+    """Calendar months; a day that doesn't exist in the target month rolls up to the next month.
+
+    ehrQL's documented rule ("round up"): 31 August + 1 month is 1 October, 29 February + 12
+    months is 1 March.
+    """
+    month_index = date.year * 12 + (date.month - 1) + n
+    year, month0 = divmod(month_index, 12)
+    if not 1 <= year <= 9999:
+        return None
+    month = month0 + 1
+    last_day = calendar.monthrange(year, month)[1]
+    if date.day <= last_day:
+        return datetime.date(year, month, date.day)
+    return add_days(datetime.date(year, month, last_day), 1)
+
+
+def add_years(date: datetime.date, n: int) -> datetime.date | None:
+    return add_months(date, 12 * n)
+
+
+def diff_days(end: datetime.date, start: datetime.date) -> int:
+    return (end - start).days
+
+
+def diff_months(end: datetime.date, start: datetime.date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (negative if ``end`` is earlier).
+
+    The count is the largest n with ``add_months(start, n) <= end`` (or, going backwards, the
+    mirror image), so that it agrees with adding months under the round-up rule.
+    """
+    if end < start:
+        return -diff_months(start, end)
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if end.day < start.day:
+        months -= 1
+    return months
+
+
+def diff_years(end: datetime.date, start: datetime.date) -> int:
+    """Whole calendar years: a person's age when ``start`` is their date of birth."""
+    if end < start:
+        return -diff_years(start, end)
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+def floordiv(a: Any, b: Any) -> int | None:
+    if b == 0:
+        return None
+    return math.floor(a / b) if isinstance(a, float) or isinstance(b, float) else a // b
+
+
+def truediv(a: Any, b: Any) -> float | None:
+    if b == 0:
+        return None
+    return a / b
+
+
+def cast_to_int(a: Any) -> int:
+    return int(a)  # truncates towards zero, like SQL CAST
+
+
+def _and(a: Any, b: Any) -> bool | None:
+    if a is False or b is False:
+        return False
+    if a is None or b is None:
+        return None
+    return True
+
+
+def _or(a: Any, b: Any) -> bool | None:
+    if a is True or b is True:
+        return True
+    if a is None or b is None:
+        return None
+    return False
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
+    def apply(*values: Any) -> Any:
+        present = [v for v in values if v is not None]
+        return pick(present) if present else None
+
+    return apply
+
+
+def _strict(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """NULL in, NULL out."""
+
+    def apply(*values: Any) -> Any:
+        if any(v is None for v in values):
+            return None
+        return fn(*values)
+
+    return apply
+
+
+def _value(v: Any) -> Any:
+    return getattr(v, "value", v)
+
+
+FUNCTIONS: dict[Op, Callable[..., Any]] = {
+    Op.EQ: _strict(lambda a, b: _value(a) == _value(b)),
+    Op.NE: _strict(lambda a, b: _value(a) != _value(b)),
+    Op.LT: _strict(lambda a, b: _value(a) < _value(b)),
+    Op.LE: _strict(lambda a, b: _value(a) <= _value(b)),
+    Op.GT: _strict(lambda a, b: _value(a) > _value(b)),
+    Op.GE: _strict(lambda a, b: _value(a) >= _value(b)),
+    Op.AND: _and,
+    Op.OR: _or,
+    Op.NOT: _strict(lambda a: not a),
+    Op.IS_NULL: lambda a: a is None,
+    Op.COALESCE: lambda a, b: b if a is None else a,
+    Op.ADD: _strict(lambda a, b: a + b),
+    Op.SUB: _strict(lambda a, b: a - b),
+    Op.MUL: _strict(lambda a, b: a * b),
+    Op.TRUEDIV: _strict(truediv),
+    Op.FLOORDIV: _strict(floordiv),
+    Op.NEG: _strict(lambda a: -a),
+    Op.CAST_TO_INT: _strict(cast_to_int),
+    Op.CAST_TO_FLOAT: _strict(float),
+    Op.STR_CONTAINS: _strict(lambda a, b: b in a),
+    Op.YEAR: _strict(lambda d: d.year),
+    Op.MONTH: _strict(lambda d: d.month),
+    Op.DAY: _strict(lambda d: d.day),
+    Op.TO_FIRST_OF_MONTH: _strict(lambda d: d.replace(day=1)),
+    Op.TO_FIRST_OF_YEAR: _strict(lambda d: d.replace(month=1, day=1)),
+    Op.DATE_ADD_DAYS: _strict(add_days),
+    Op.DATE_ADD_MONTHS: _strict(add_months),
+    Op.DATE_ADD_YEARS: _strict(add_years),
+    Op.DATE_DIFF_DAYS: _strict(diff_days),
+    Op.DATE_DIFF_MONTHS: _strict(diff_months),
+    Op.DATE_DIFF_YEARS: _strict(diff_years),
+    Op.MAXIMUM_OF: _extreme(max),
+    Op.MINIMUM_OF: _extreme(min),
+}
+
+
+def is_in(value: Any, values: tuple[Any, ...]) -> bool | None:
+    if value is None:
+        return None
+    return value in values

@@ -1,0 +1,57 @@
+"""Running a spec case on an engine and comparing with what it states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from fedsafe.engines.compiler import PATIENT_ID, arrow_type
+from fedsafe.engines.execute import run_dataset
+from fedsafe.query_model import nodes as qm
+from spec.harness import SpecCase, dataset_for, normalise, patients_in
+
+
+def arrow_table(
+    table: qm.SelectTable | qm.SelectPatientTable, rows: list[dict[str, Any]]
+) -> pa.Table:
+    columns = {PATIENT_ID: pa.array([r["patient_id"] for r in rows], pa.int64())}
+    for column in table.schema.columns:
+        values = [_raw(r.get(column.name)) for r in rows]
+        columns[column.name] = pa.array(values, arrow_type(column.type))
+    return pa.table(columns)
+
+
+def _raw(value: Any) -> Any:
+    return value.value if hasattr(value, "system_id") else value
+
+
+def connect(engine: str, data: dict[Any, list[dict[str, Any]]]) -> ibis.BaseBackend:
+    """A fresh database of the named engine holding exactly these tables."""
+    if engine == "duckdb":
+        backend = ibis.duckdb.connect()
+    else:  # pragma: no cover - engines are added here as they arrive
+        raise ValueError(f"no spec engine {engine!r}")
+    for table, rows in data.items():
+        backend.create_table(table.name, arrow_table(table, rows))
+    return backend
+
+
+def run_case(case: SpecCase, engine: str) -> dict[int, Any]:
+    dataset, data = dataset_for(case)
+    for table in qm.tables_used(dataset).values():
+        data.setdefault(table, [])
+    backend = connect(engine, data)
+    result = run_dataset(dataset, backend).read_all().to_pylist()
+    return {row["patient_id"]: row["v"] for row in result}
+
+
+def check_case(case: SpecCase, engine: str) -> None:
+    _, data = dataset_for(case)
+    missing = patients_in(data) - set(case.expected)
+    assert not missing, f"{case.name}: expected gives no value for patients {sorted(missing)}"
+    actual = run_case(case, engine)
+    expected = {pid: normalise(v) for pid, v in case.expected.items()}
+    actual = {pid: normalise(v) for pid, v in actual.items()}
+    assert actual == expected, f"{case.name} on {engine}"
