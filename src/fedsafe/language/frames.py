@@ -95,6 +95,11 @@ def _table_name(node: qm.Frame) -> str:
 class PatientFrame(BaseFrame):
     """At most one row per patient."""
 
+    def count_for_patient(self) -> BaseSeries:
+        """1 for each patient with a row, 0 otherwise."""
+        exists = qm.Aggregate(qm.AggOp.EXISTS, self._node)
+        return wrap(qm.Function(qm.Op.CAST_TO_INT, (exists,)))
+
 
 class EventFrame(BaseFrame):
     """Any number of rows per patient."""

@@ -50,13 +50,8 @@ def diff_days(end: datetime.date, start: datetime.date) -> int:
 
 
 def diff_months(end: datetime.date, start: datetime.date) -> int:
-    """Whole calendar months from ``start`` to ``end`` (negative if ``end`` is earlier).
-
-    The count is the largest n with ``add_months(start, n) <= end`` (or, going backwards, the
-    mirror image), so that it agrees with adding months under the round-up rule.
-    """
-    if end < start:
-        return -diff_months(start, end)
+    """Whole calendar months from ``start`` to ``end``, rounded down (so negative differences
+    round away from zero, as ehrQL documents: 2000-01-27 minus 2000-01-30 is -1 month)."""
     months = (end.year - start.year) * 12 + (end.month - start.month)
     if end.day < start.day:
         months -= 1
@@ -64,9 +59,7 @@ def diff_months(end: datetime.date, start: datetime.date) -> int:
 
 
 def diff_years(end: datetime.date, start: datetime.date) -> int:
-    """Whole calendar years: a person's age when ``start`` is their date of birth."""
-    if end < start:
-        return -diff_years(start, end)
+    """Whole calendar years, rounded down: a person's age when ``start`` is their birth date."""
     years = end.year - start.year
     if (end.month, end.day) < (start.month, start.day):
         years -= 1
