@@ -104,6 +104,7 @@ class Compiler:
         self._group_members: dict[GroupKey, list[qm.Node]] = {}
         self._group_of: dict[qm.Node, GroupKey] = {}
         self._pick_columns: dict[qm.Node, set[str]] = {}
+        self._value_tables: dict[qm.ValueSet, ir.Table] = {}
         self._counter = 0
 
     def _name(self, prefix: str) -> str:
@@ -164,7 +165,7 @@ class Compiler:
         assert isinstance(source, qm.Aggregate)
         if isinstance(source.source, qm.ManyRowsFrame):
             return list(qm.frame_filters(source.source))
-        frame = _frame_of(source.source)  # type: ignore[arg-type]
+        frame = qm.frame_for_series(source.source)  # type: ignore[arg-type]
         return [*qm.frame_filters(frame), source.source]
 
     def _deps(self, source: qm.Node) -> list[qm.Node]:
@@ -245,11 +246,34 @@ class Compiler:
         members = self._group_members[key]
         base = self._load_table(root)
         joined = self._join_units(base, sorted(deps, key=repr)) if deps else _Joined(base, {})
-        # Expressions below are compiled against the joined rows of ``root``.
-        rows = _Joined(joined.table, joined.columns)
+        # Each distinct filter condition is computed once per row, as a column; a member's
+        # presence is the AND of its conditions' columns.
+        member_filters = {m: _member_filters(m) for m in members}
+        conditions: list[qm.Series] = []
+        for filters in member_filters.values():
+            conditions += [c for c in filters if c not in conditions]
+        table = joined.table
+        condition_columns: dict[qm.Series, str] = {}
+        if conditions:
+            condition_columns = {c: f"__c{i}" for i, c in enumerate(conditions)}
+            table = table.mutate(
+                **{
+                    name: self.expr(c, joined, root).fill_null(False)
+                    for c, name in condition_columns.items()
+                }
+            )
+            if all(member_filters.values()):
+                # Rows no member wants cannot change any aggregate: drop them before grouping.
+                wanted = [
+                    _all_of(table, filters, condition_columns)
+                    for filters in member_filters.values()
+                ]
+                table = table.filter(_any_of(wanted))
+        rows = _Joined(table, joined.columns)
         aggregates: dict[str, ir.Scalar] = {}
         for index, member in enumerate(members):
-            for column, value in self._member_aggregates(member, rows, root).items():
+            where = _all_of(rows.table, member_filters[member], condition_columns)
+            for column, value in self._member_aggregates(member, rows, root, where).items():
                 name = f"m{index}_{column}"
                 aggregates[name] = value
                 self._group_columns[(member, column)] = name
@@ -257,28 +281,16 @@ class Compiler:
         self._group_tables[key] = table
         return table
 
-    def _presence(self, frame: qm.ManyRowsFrame, rows: _Joined, root: qm.SelectTable) -> Any:
-        conditions = [self.expr(c, rows, root).fill_null(False) for c in qm.frame_filters(frame)]
-        if not conditions:
-            return None
-        presence = conditions[0]
-        for condition in conditions[1:]:
-            presence = presence & condition
-        return presence
-
     def _member_aggregates(
-        self, member: qm.Node, rows: _Joined, root: qm.SelectTable
+        self, member: qm.Node, rows: _Joined, root: qm.SelectTable, where: Any
     ) -> dict[str, ir.Scalar]:
         table = rows.table
         if isinstance(member, qm.PickOneRowPerPatient):
-            return self._pick(member, rows, root)
+            return self._pick(member, rows, root, where)
         assert isinstance(member, qm.Aggregate)
         if isinstance(member.source, qm.ManyRowsFrame):
-            where = self._presence(member.source, rows, root)
             count = table.count(where=where)
             return {VALUE: count > 0 if member.op is qm.AggOp.EXISTS else count}
-        frame = _frame_of(member.source)  # type: ignore[arg-type]
-        where = self._presence(frame, rows, root)
         value = self.expr(member.source, rows, root)
         aggregate = {
             qm.AggOp.COUNT_DISTINCT: lambda: value.nunique(where=where),
@@ -290,10 +302,9 @@ class Compiler:
         return {VALUE: aggregate}
 
     def _pick(
-        self, member: qm.PickOneRowPerPatient, rows: _Joined, root: qm.SelectTable
+        self, member: qm.PickOneRowPerPatient, rows: _Joined, root: qm.SelectTable, where: Any
     ) -> dict[str, ir.Scalar]:
         frame = member.source
-        where = self._presence(frame, rows, root)
         used = sorted(self._pick_columns.get(member, set()))
         first = member.position is qm.Position.FIRST
         keys = [self.expr(k, rows, root) for k in qm.frame_sorts(frame)]
@@ -354,12 +365,39 @@ class Compiler:
     def _is_in(self, value: ir.Value, values: qm.ValueSet) -> ir.Value:
         raw = [v.value if is_code_type(values.type) else v for v in values.values]
         if not raw:
-            return ibis.ifelse(value.isnull(), ibis.null("boolean"), ibis.literal(False))
+            return ibis.literal(False)
         if len(raw) <= INLINE_VALUES_LIMIT:
             return value.isin(raw)
-        column = pa.array(raw, type=arrow_type(values.type))
-        table = ibis.memtable(pa.table({"value": column}))
-        return value.isin(table["value"])
+        if values not in self._value_tables:
+            column = pa.array(raw, type=arrow_type(values.type))
+            self._value_tables[values] = ibis.memtable(pa.table({"value": column}))
+        return value.isin(self._value_tables[values]["value"])
+
+
+def _member_filters(member: qm.Node) -> tuple[qm.Series, ...]:
+    """The filter conditions deciding which rows a group member reads."""
+    if isinstance(member, qm.PickOneRowPerPatient):
+        return qm.frame_filters(member.source)
+    assert isinstance(member, qm.Aggregate)
+    if isinstance(member.source, qm.ManyRowsFrame):
+        return qm.frame_filters(member.source)
+    return qm.frame_filters(qm.frame_for_series(member.source))  # type: ignore[arg-type]
+
+
+def _all_of(table: ir.Table, filters: tuple[qm.Series, ...], columns: dict[Any, str]) -> Any:
+    """AND of the condition columns for ``filters``; None (every row) if there are none."""
+    result = None
+    for condition in filters:
+        column = table[columns[condition]]
+        result = column if result is None else result & column
+    return result
+
+
+def _any_of(conditions: list[Any]) -> Any:
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result = result | condition
+    return result
 
 
 def _is_patient_exists(node: qm.Aggregate) -> bool:
@@ -377,26 +415,6 @@ def _source_root(source: qm.Node) -> qm.SelectTable:
     return root
 
 
-def _frame_of(series: qm.Series) -> qm.ManyRowsFrame:
-    """The frame whose rows a row-level series ranges over: its root, filtered as its columns are.
-
-    Series from several frames of one root are combined row by row; a row takes part only where
-    every frame it reads has it, so the filters of all of them apply.
-    """
-    root = series.domain.root
-    assert root is not None
-    frame: qm.ManyRowsFrame = root
-    conditions: list[qm.Series] = []
-    for node in qm.walk(series):
-        if isinstance(node, qm.SelectColumn) and isinstance(node.source, qm.ManyRowsFrame):
-            for condition in qm.frame_filters(node.source):
-                if condition not in conditions:
-                    conditions.append(condition)
-    for condition in conditions:
-        frame = qm.Filter(frame, condition)
-    return frame
-
-
 # ---------------------------------------------------------------------------------------------
 # Operations built from primitives every engine agrees on
 
@@ -410,9 +428,15 @@ def _truediv(a: ir.NumericValue, b: ir.NumericValue) -> ir.Value:
     return a.cast("float64") / b.nullif(0).cast("float64")
 
 
+def _power(a: ir.NumericValue, b: ir.NumericValue) -> ir.Value:
+    base, exponent = a.cast("float64"), b.cast("float64")
+    undefined = ((base < 0) & (exponent != exponent.floor())) | ((base == 0) & (exponent < 0))
+    return ibis.ifelse(undefined, ibis.null("float64"), base.pow(exponent))
+
+
 def _cast_to_int(a: ir.Value) -> ir.Value:
     if a.type().is_boolean():
-        return ibis.ifelse(a, 1, 0).cast("int64")
+        return ibis.cases((a, 1), (~a, 0), else_=ibis.null("int64")).cast("int64")
     if a.type().is_floating():
         return ibis.ifelse(a >= 0, a.floor(), a.ceil()).cast("int64")
     return a.cast("int64")
@@ -476,6 +500,8 @@ FUNCTIONS: dict[qm.Op, Callable[..., ir.Value]] = {
     qm.Op.TRUEDIV: _truediv,
     qm.Op.FLOORDIV: _floordiv,
     qm.Op.NEG: lambda a: -a,
+    qm.Op.ABS: lambda a: a.abs(),
+    qm.Op.POW: _power,
     qm.Op.CAST_TO_INT: _cast_to_int,
     qm.Op.CAST_TO_FLOAT: lambda a: a.cast("float64"),
     qm.Op.STR_CONTAINS: lambda a, b: a.contains(b),

@@ -134,9 +134,9 @@ class EventFrame(BaseFrame):
             raise TypeError("sort_by() needs at least one series to sort by")
         node = self._node
         for series in reversed(sort_order):
-            if not isinstance(series, BaseSeries):
+            if isinstance(series, BaseFrame | bool) or series is None:
                 raise TypeError(f"sort_by() takes series, not {series!r}")
-            node = qm.Sort(node, series._node)
+            node = qm.Sort(node, to_node(series))
         return type(self)(node)
 
     def _pick(self, position: qm.Position) -> PatientFrame:

@@ -86,8 +86,8 @@ def _extreme(op: qm.Op, name: str, args: tuple[Any, ...]) -> BaseSeries:
     if len(args) < 2:
         raise TypeError(f"{name}() needs at least two values")
     expected = _value_type(list(args))
-    if not any(isinstance(a, BaseSeries) for a in args):
-        raise TypeError(f"{name}() needs at least one series")
+    if expected is None and any(isinstance(a, float) for a in args):
+        expected = float
     return fn(op, *(to_node(a, expected) for a in args))
 
 

@@ -62,11 +62,6 @@ def to_constant(value: Any, expected: type | None) -> Any:
 
 def to_value_set(values: Any, expected: type) -> qm.ValueSet:
     """A collection of constants (list, set, tuple, codelist, or dict keys) as a value set."""
-    if isinstance(values, BaseSeries):
-        raise TypeError(
-            "is_in() takes a list of values or a codelist; comparing with another series' "
-            "values is not supported yet"
-        )
     if isinstance(values, Codelist):
         if not is_code_type(expected):
             items: Iterable[Any] = [to_constant(v, expected) for v in values.codes]
@@ -148,8 +143,41 @@ class BaseSeries:
         return fn(qm.Op.COALESCE, self._node, to_node(other, self._type))
 
     def is_in(self, other: Any) -> BaseSeries:
-        """True where the value is one of ``other`` (a list, set or codelist)."""
+        """True where the value is one of ``other`` (a list, set or codelist), or one of the
+        patient's values of an event series."""
+        if isinstance(other, BaseSeries):
+            return self._is_in_series(other)
         return fn(qm.Op.IN, self._node, to_value_set(other, self._type))
+
+    def _is_in_series(self, other: BaseSeries) -> BaseSeries:
+        # Membership of the patient's set of non-NULL values: False when the set is empty,
+        # NULL when this value is NULL, as ehrQL documents.
+        if other._node.domain.is_patient:
+            return self == other
+        if not self._node.domain.is_patient:
+            raise TypeError(
+                "is_in() with an event series needs a value with one value per patient on the left"
+            )
+        if other._type is not self._type:
+            raise TypeError(
+                f"Cannot look for {describe_type(self._type)} values among "
+                f"{describe_type(other._type)} values"
+            )
+        frame = qm.frame_for_series(other._node)
+        matches = qm.Aggregate(
+            qm.AggOp.EXISTS, qm.Filter(frame, qm.Function(qm.Op.EQ, (other._node, self._node)))
+        )
+        not_null = qm.Function(qm.Op.NOT, (qm.Function(qm.Op.IS_NULL, (other._node,)),))
+        any_values = qm.Aggregate(qm.AggOp.EXISTS, qm.Filter(frame, not_null))
+        return wrap(
+            qm.Case(
+                (
+                    (qm.Function(qm.Op.NOT, (any_values,)), qm.Value(False)),
+                    (qm.Function(qm.Op.IS_NULL, (self._node,)), None),
+                ),
+                matches,
+            )
+        )
 
     def is_not_in(self, other: Any) -> BaseSeries:
         """True where the value is none of ``other``; NULL stays NULL."""
@@ -338,6 +366,17 @@ class NumericMixin:
 
     def __pos__(self) -> BaseSeries:
         return wrap(self._node)
+
+    def __pow__(self, other: Any) -> BaseSeries:
+        """Raise to a power, giving a float; NULL where the result is not a real number."""
+        return fn(qm.Op.POW, self._node, self._other(other))
+
+    def __rpow__(self, other: Any) -> BaseSeries:
+        return fn(qm.Op.POW, self._other(other), self._node)
+
+    def absolute(self) -> BaseSeries:
+        """The value without its sign."""
+        return fn(qm.Op.ABS, self._node)
 
     def as_int(self) -> BaseSeries:
         """Convert to an integer, truncating towards zero."""

@@ -227,11 +227,6 @@ class Sort(ManyRowsFrame):
         _require_series(self.sort_by, "a sort_by() argument")
         if not (is_comparable(self.sort_by.type) or is_code_type(self.sort_by.type)):
             raise QueryTypeError(f"cannot sort by a {describe_type(self.sort_by.type)} series")
-        if self.sort_by.domain.is_patient:
-            raise DomainError(
-                "sort_by() needs a series with a value for each row of "
-                f"{self.source.root.name}, not one value per patient"
-            )
         combine_domains(
             Domain(self.source.root),
             self.sort_by.domain,
@@ -291,6 +286,32 @@ def frame_sorts(frame: ManyRowsFrame) -> tuple[Series, ...]:
             keys.append(frame.sort_by)
         frame = frame.source  # type: ignore[attr-defined]
     return tuple(keys)
+
+
+def frame_for_series(series: Series) -> ManyRowsFrame:
+    """The frame whose rows a row-level series ranges over: its root, filtered as its columns are.
+
+    Series from several frames of one root are combined row by row; a row takes part only where
+    every frame it reads has it, so the filters of all of them apply.
+    """
+    root = series.domain.root
+    assert root is not None
+    frame: ManyRowsFrame = root
+    conditions: list[Series] = []
+    stack: list[Node] = [series]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, SelectColumn):
+            if isinstance(node.source, ManyRowsFrame):
+                for condition in frame_filters(node.source):
+                    if condition not in conditions:
+                        conditions.append(condition)
+        elif isinstance(node, Function | Case):
+            # Patient-level sources (aggregates, picked rows) keep their own frames.
+            stack.extend(node.children())
+    for condition in conditions:
+        frame = Filter(frame, condition)
+    return frame
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,6 +465,8 @@ class Op(enum.Enum):
     TRUEDIV = "truediv"
     FLOORDIV = "floordiv"
     NEG = "neg"
+    ABS = "abs"
+    POW = "pow"
     CAST_TO_INT = "cast_to_int"
     CAST_TO_FLOAT = "cast_to_float"
     STR_CONTAINS = "str_contains"
@@ -474,7 +497,8 @@ _ARITY = {
     **dict.fromkeys(_COMPARISONS | _ARITHMETIC | _DATE_ADD | _DATE_DIFF, 2),
     **dict.fromkeys({Op.AND, Op.OR, Op.COALESCE, Op.IN, Op.TRUEDIV, Op.FLOORDIV}, 2),
     **dict.fromkeys({Op.STR_CONTAINS}, 2),
-    **dict.fromkeys({Op.NOT, Op.IS_NULL, Op.NEG, Op.CAST_TO_INT, Op.CAST_TO_FLOAT}, 1),
+    **dict.fromkeys({Op.NOT, Op.IS_NULL, Op.NEG, Op.ABS, Op.CAST_TO_INT, Op.CAST_TO_FLOAT}, 1),
+    Op.POW: 2,
     **dict.fromkeys(_DATE_PARTS | _DATE_ROUNDING, 1),
 }
 
@@ -531,7 +555,12 @@ def _function_type(op: Op, args: tuple[Any, ...]) -> Type:
         if not is_numeric(t):
             raise QueryTypeError(f"Cannot do arithmetic with {describe_type(t)} values")
         return {Op.TRUEDIV: float, Op.FLOORDIV: int}.get(op, t)
-    if op is Op.NEG:
+    if op is Op.POW:
+        t = _same_type(op, types, "raise to a power")
+        if not is_numeric(t):
+            raise QueryTypeError(f"Cannot raise {describe_type(t)} values to a power")
+        return float
+    if op in (Op.NEG, Op.ABS):
         if not is_numeric(types[0]):
             raise QueryTypeError(f"Cannot negate a {describe_type(types[0])}")
         return types[0]

@@ -78,6 +78,16 @@ def truediv(a: Any, b: Any) -> float | None:
     return a / b
 
 
+def power(a: Any, b: Any) -> float | None:
+    """``a ** b`` as a float; NULL where the result is not a real number."""
+    if (a < 0 and b != math.floor(b)) or (a == 0 and b < 0):
+        return None
+    try:
+        return float(a) ** float(b)
+    except OverflowError:
+        return None
+
+
 def cast_to_int(a: Any) -> int:
     return int(a)  # truncates towards zero, like SQL CAST
 
@@ -139,6 +149,8 @@ FUNCTIONS: dict[Op, Callable[..., Any]] = {
     Op.TRUEDIV: _strict(truediv),
     Op.FLOORDIV: _strict(floordiv),
     Op.NEG: _strict(lambda a: -a),
+    Op.ABS: _strict(abs),
+    Op.POW: _strict(power),
     Op.CAST_TO_INT: _strict(cast_to_int),
     Op.CAST_TO_FLOAT: _strict(float),
     Op.STR_CONTAINS: _strict(lambda a, b: b in a),
@@ -159,6 +171,8 @@ FUNCTIONS: dict[Op, Callable[..., Any]] = {
 
 
 def is_in(value: Any, values: tuple[Any, ...]) -> bool | None:
+    if not values:
+        return False
     if value is None:
         return None
     return value in values
