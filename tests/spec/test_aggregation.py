@@ -221,8 +221,7 @@ CASES = [
         },
         series=lambda: p.count_for_patient(),
         expected={1: 1, 2: 1, 3: 1, 4: 0},
-        notes="DISCREPANCY: ehrQL documents PatientFrame.count_for_patient(); fedsafe's "
-        "PatientFrame has no count_for_patient (only EventFrame does).",
+        notes="ehrQL documents count_for_patient() on PatientFrame as well as EventFrame.",
     ),
     SpecCase(
         "count_for_patient on an empty event table is 0 for everyone",

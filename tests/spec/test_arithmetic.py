@@ -408,8 +408,7 @@ CASES = [
         },
         series=lambda: (p.i1 - 200).absolute(),
         expected={1: 99, 2: 1, 3: None},
-        notes="DISCREPANCY: ehrQL's spec documents IntSeries.absolute(); fedsafe's numeric "
-        "series have no absolute() method.",
+        notes="ehrQL's spec documents absolute() on numeric series.",
     ),
     SpecCase(
         "float ** float; a negative base with a fractional power, or 0 to a negative power, "
@@ -427,9 +426,8 @@ CASES = [
         },
         series=lambda: p.f1**p.f2,
         expected={1: 8.0, 2: 2.0, 3: None, 4: None, 5: 1.0, 6: None},
-        notes="DISCREPANCY: ehrQL's spec documents ** on float series (NULL for a negative "
-        "base with a fractional power and for 0 to a negative power); fedsafe's numeric "
-        "series have no ** operator.",
+        notes="ehrQL's spec documents ** on float series, NULL where the result is not a "
+        "real number.",
     ),
 ]
 

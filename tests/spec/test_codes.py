@@ -199,8 +199,7 @@ CASES = [
         tables={p: _FOUR},
         series=lambda: p.c1.is_in([]),
         expected={1: False, 2: False, 3: False, 4: False},
-        notes="DISCREPANCY: ehrQL's spec gives False for NULL in an empty list (shown for "
-        "ints); fedsafe's semantics.is_in returns NULL for a NULL value whatever the list.",
+        notes="ehrQL's spec gives False for NULL in an empty list (shown there for ints).",
     ),
 ]
 

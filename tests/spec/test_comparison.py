@@ -98,7 +98,7 @@ CASES = [
                 4          |
             """,
         },
-        series=lambda: 100 < p.i1,
+        series=lambda: 100 < p.i1,  # noqa: SIM300 - testing the reflected operator
         expected={1: False, 2: False, 3: True, 4: None},
     ),
     SpecCase(

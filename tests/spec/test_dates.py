@@ -41,9 +41,30 @@ _BETWEEN = """
     6          |
 """
 
+_EPISODES = """
+    patient_id | d1
+    1          | 2020-01-01
+    1          | 2020-01-04
+    1          | 2020-01-06
+    1          | 2020-01-10
+    1          | 2020-01-12
+    2          | 2020-01-01
+    3          |
+    4          | 2020-01-10
+    4          |
+    4          |
+    4          | 2020-01-01
+"""
+
+_EPISODES_NOTE = (
+    "DISCREPANCY: ehrQL documents DateEventSeries.count_episodes_for_patient(maximum_gap); "
+    "fedsafe's date series have no such method."
+)
+
 _NEGATIVE_DIFF_NOTE = (
-    "DISCREPANCY: ehrQL counts a negative difference down (floor); fedsafe's "
-    "semantics.diff_months/diff_years negate the forward difference (truncate towards zero)."
+    "ehrQL counts a negative difference down (floor), not towards zero: 'if A is earlier "
+    "than B then the year difference is always negative, even if this difference is only one "
+    "day'."
 )
 
 CASES = [
@@ -448,6 +469,66 @@ CASES = [
         expected={1: date(2010, 1, 1), 2: date(1990, 1, 1)},
     ),
     SpecCase(
+        "durations of the same unit add together before being added to a date",
+        tables={
+            p: """
+                patient_id | d1
+                1          | 2020-01-10
+                2          |
+            """,
+        },
+        series=lambda: p.d1 + (days(1) + days(2)),
+        expected={1: date(2020, 1, 13), 2: None},
+    ),
+    SpecCase(
+        "a duration minus a larger duration of the same unit moves backwards",
+        tables={
+            p: """
+                patient_id | d1
+                1          | 2020-01-10
+            """,
+        },
+        series=lambda: p.d1 + (weeks(1) - weeks(2)),
+        expected={1: date(2020, 1, 3)},
+    ),
+    SpecCase(
+        "adding a negated months() duration, rolling a missing day up",
+        tables={
+            p: """
+                patient_id | d1
+                1          | 2020-01-10
+                2          | 2020-03-31
+            """,
+        },
+        series=lambda: p.d1 + -months(1),
+        expected={1: date(2019, 12, 10), 2: date(2020, 3, 1)},
+    ),
+    SpecCase(
+        "an integer-series duration plus a constant duration",
+        tables={
+            p: """
+                patient_id | d1         | i1
+                1          | 2020-01-10 | 2
+                2          | 2020-01-10 |
+            """,
+        },
+        series=lambda: p.d1 + (days(p.i1) + days(1)),
+        expected={1: date(2020, 1, 13), 2: None},
+    ),
+    SpecCase(
+        "an ISO date string minus days() of an integer series",
+        tables={
+            p: """
+                patient_id | i1
+                1          | 9
+                2          | -1
+                3          |
+            """,
+        },
+        series=lambda: "2020-01-10" - days(p.i1),
+        expected={1: date(2020, 1, 1), 2: date(2020, 1, 11), 3: None},
+    ),
+    SpecCase(
         "adding days to event dates before aggregating",
         tables={
             e: """
@@ -459,6 +540,20 @@ CASES = [
         },
         series=lambda: (e.d1 + days(1)).minimum_for_patient(),
         expected={1: date(2021, 1, 1), 2: None},
+    ),
+    SpecCase(
+        "count_episodes_for_patient(days(3)): dates no more than 3 days apart are one episode",
+        tables={e: _EPISODES},
+        series=lambda: e.d1.count_episodes_for_patient(days(3)),
+        expected={1: 2, 2: 1, 3: 0, 4: 2},
+        notes=_EPISODES_NOTE,
+    ),
+    SpecCase(
+        "count_episodes_for_patient(weeks(1)): the gap is measured from the previous event",
+        tables={e: _EPISODES},
+        series=lambda: e.d1.count_episodes_for_patient(weeks(1)),
+        expected={1: 1, 2: 1, 3: 0, 4: 2},
+        notes=_EPISODES_NOTE,
     ),
     # --- differences ------------------------------------------------------------------------
     SpecCase(
@@ -639,10 +734,7 @@ CASES = [
             """,
         },
         series=lambda: (
-            (p.d1 - p.d2).days
-            + (p.d1 - p.d2).weeks
-            + (p.d1 - p.d2).months
-            + (p.d1 - p.d2).years
+            (p.d1 - p.d2).days + (p.d1 - p.d2).weeks + (p.d1 - p.d2).months + (p.d1 - p.d2).years
         ),
         expected={1: 0},
     ),
@@ -681,9 +773,7 @@ CASES = [
                 2          | 2020-01-31
             """,
         },
-        series=lambda: e.where(
-            e.d1.is_on_or_between(p.d1, p.d1 + days(30))
-        ).count_for_patient(),
+        series=lambda: e.where(e.d1.is_on_or_between(p.d1, p.d1 + days(30))).count_for_patient(),
         expected={1: 2, 2: 0},
     ),
 ]

@@ -53,8 +53,9 @@ _IN_SERIES = {
 }
 
 _IN_SERIES_NOTE = (
-    "DISCREPANCY: ehrQL documents is_in()/is_not_in() with another event series as the "
-    "collection; fedsafe's to_value_set() raises TypeError for a series."
+    "ehrQL documents is_in()/is_not_in() with another event series as the collection: "
+    "False when the patient has no non-NULL values there (even for a NULL value), NULL for a "
+    "NULL value otherwise, and a NULL among the event values does not make a miss NULL."
 )
 
 CASES = [
@@ -75,16 +76,14 @@ CASES = [
         tables={p: _INTS},
         series=lambda: p.i1.is_in([]),
         expected={1: False, 2: False, 3: False, 4: False},
-        notes="DISCREPANCY: ehrQL's spec gives False for NULL; fedsafe's semantics.is_in "
-        "returns NULL for a NULL value whatever the collection.",
+        notes="ehrQL's spec gives False for NULL against an empty collection.",
     ),
     SpecCase(
         "is_not_in an empty list is True for every value, NULL included",
         tables={p: _INTS},
         series=lambda: p.i1.is_not_in([]),
         expected={1: True, 2: True, 3: True, 4: True},
-        notes="DISCREPANCY: ehrQL's spec gives True for NULL; fedsafe's is_not_in is NOT(IN) "
-        "and so NULL for a NULL value.",
+        notes="ehrQL's spec gives True for NULL against an empty collection.",
     ),
     SpecCase(
         "is_in accepts a tuple, a set and a dict's keys alike",

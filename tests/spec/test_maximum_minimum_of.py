@@ -94,8 +94,7 @@ CASES = [
         tables={p: _P},
         series=lambda: maximum_of(1, 2, 3),
         expected={1: 3, 2: 3, 3: 3},
-        notes="DISCREPANCY: ehrQL's spec allows all-constant arguments; fedsafe's "
-        "_extreme() raises TypeError('needs at least one series').",
+        notes="ehrQL's spec allows all-constant arguments.",
     ),
     SpecCase(
         "maximum_of two integer event series, then maximum_for_patient",

@@ -52,7 +52,7 @@ CASES = [
         expected={
             1: __import__("datetime").date(2020, 10, 1),
             2: __import__("datetime").date(2020, 3, 29),
-            3: __import__("datetime").date(2020, 3, 2),
+            3: __import__("datetime").date(2020, 3, 1),
             4: None,
         },
     ),

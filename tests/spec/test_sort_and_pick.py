@@ -427,10 +427,8 @@ CASES = [
             e.sort_by(p.i1, 0, when(e.i1.is_in([])).then(1).otherwise(0)).first_for_patient().i1
         ),
         expected={1: 101, 2: 201},
-        notes="DISCREPANCY: ehrQL's spec ('pointless sort operations that we should "
-        "nevertheless handle without error') sorts by a patient series, a literal and a "
-        "constant expression; fedsafe's sort_by() rejects the literal (TypeError) and the "
-        "query model rejects a patient-level sort key (DomainError).",
+        notes="ehrQL's spec: 'pointless sort operations that we should nevertheless handle "
+        "without error' - a patient series, a literal and a constant expression as keys.",
     ),
     SpecCase(
         "when sort keys tie, the row picked is decided by the selected column",

@@ -191,6 +191,8 @@ class Compiler:
             seen.add(node)
             if isinstance(node, qm.Aggregate):
                 yield node.source if _is_patient_exists(node) else node
+            elif isinstance(node, qm.CountEpisodes):
+                yield node
             elif isinstance(node, qm.SelectColumn):
                 if isinstance(node.source, qm.OneRowPerPatientFrame):
                     yield node.source
@@ -225,6 +227,9 @@ class Compiler:
                     PATIENT_ID, *unit.schema.column_names, **{EXISTS: ibis.literal(True)}
                 )
                 unit_columns = {(unit, c): c for c in (*unit.schema.column_names, EXISTS)}
+            elif isinstance(unit, qm.CountEpisodes):
+                unit_table = self._episodes_table(unit)
+                unit_columns = {(unit, VALUE): VALUE}
             else:
                 unit_table = self._group_table(unit)
                 unit_columns = {
@@ -280,6 +285,37 @@ class Compiler:
         table = rows.table.group_by(rows.table[PATIENT_ID]).aggregate(**aggregates)
         self._group_tables[key] = table
         return table
+
+    def _episodes_table(self, source: qm.CountEpisodes) -> ir.Table:
+        """Episodes need each date's predecessor, so they get a windowed pass of their own."""
+        frame = qm.frame_for_series(source.source)
+        root = frame.root
+        filters = list(qm.frame_filters(frame))
+        deps: list[qm.Node] = []
+        for expression in [*filters, source.source]:
+            for dep in self._sources_in(expression, root):
+                if dep not in deps:
+                    deps.append(dep)
+        joined = self._join_units(self._load_table(root), deps)
+        rows = joined.table
+        conditions = [self.expr(c, joined, root).fill_null(False) for c in filters]
+        date = self.expr(source.source, joined, root)
+        rows = (
+            rows.filter(*conditions, date.notnull()) if conditions else rows.filter(date.notnull())
+        )
+        dates = rows.select(PATIENT_ID, __date__=date).distinct()
+        previous = (
+            dates["__date__"].lag().over(group_by=dates[PATIENT_ID], order_by=dates["__date__"])
+        )
+        starts = dates.mutate(
+            __starts__=ibis.ifelse(
+                previous.isnull()
+                | (dates["__date__"].delta(previous, unit="day") > source.maximum_gap_days),
+                1,
+                0,
+            )
+        )
+        return starts.group_by(PATIENT_ID).aggregate(**{VALUE: starts["__starts__"].sum()})
 
     def _member_aggregates(
         self, member: qm.Node, rows: _Joined, root: qm.SelectTable, where: Any
@@ -346,6 +382,9 @@ class Compiler:
         if node.op in (qm.AggOp.COUNT, qm.AggOp.COUNT_DISTINCT):
             return value.fill_null(0)
         return value
+
+    def _expr_CountEpisodes(self, node: qm.CountEpisodes, joined: _Joined, root: Any) -> ir.Value:
+        return joined.table[joined.columns[(node, VALUE)]].fill_null(0).cast("int64")
 
     def _expr_Case(self, node: qm.Case, joined: _Joined, root: Any) -> ir.Value:
         type_ = ibis_type(node.type)
@@ -447,13 +486,18 @@ def _add_days(date: ir.DateValue, n: ir.IntegerValue) -> ir.Value:
 
 
 def _add_months(date: ir.DateValue, n: ir.IntegerValue) -> ir.Value:
-    # First of the target month plus (day - 1) days: a day the month lacks rolls into the
-    # next month, which is ehrQL's documented "round up" rule.
+    # Built from year/month arithmetic and day offsets, which every engine agrees on. A day the
+    # target month lacks rolls up to the 1st of the following month (ehrQL's "round up" rule:
+    # 31 Jan + 1 month is 1 March).
     index = date.year().cast("int64") * 12 + (date.month().cast("int64") - 1) + n.cast("int64")
     year = (index.cast("float64") / 12).floor().cast("int64")
     month = index - year * 12 + 1
     first = ibis.date(year, month, ibis.literal(1))
-    return _add_days(first, date.day().cast("int64") - 1)
+    candidate = _add_days(first, date.day().cast("int64") - 1)
+    next_index = index + 1
+    next_year = (next_index.cast("float64") / 12).floor().cast("int64")
+    first_of_next = ibis.date(next_year, next_index - next_year * 12 + 1, ibis.literal(1))
+    return ibis.ifelse(candidate.month().cast("int64") == month, candidate, first_of_next)
 
 
 def _month_day(date: ir.DateValue) -> ir.Value:

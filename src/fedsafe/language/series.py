@@ -8,6 +8,7 @@ itself, so a mistake raises at the line the researcher wrote.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -19,8 +20,13 @@ from fedsafe.query_model.types import describe_type, is_code_type
 # Converting what the researcher passed into nodes
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_date(value: str, what: str = "date") -> datetime.date:
     try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
         return datetime.date.fromisoformat(value)
     except ValueError:
         raise ValueError(
@@ -513,6 +519,16 @@ class DatePatientSeries(DateMixin, BaseSeries):
 
 class DateEventSeries(DateMixin, AggregatableMixin, MinMaxMixin, BaseSeries):
     is_patient_level = False
+
+    def count_episodes_for_patient(self, maximum_gap: Any) -> BaseSeries:
+        """The number of episodes: dates no more than ``maximum_gap`` (days() or weeks()) after
+        the previous date belong to the same episode."""
+        if not isinstance(maximum_gap, days | weeks) or not isinstance(maximum_gap.value, int):
+            raise TypeError(
+                "count_episodes_for_patient() needs a fixed gap in days() or weeks(), e.g. days(14)"
+            )
+        gap = maximum_gap.value * maximum_gap._factor
+        return wrap(qm.CountEpisodes(self._node, gap))
 
 
 # --------------------------------------------------------------------------------------------

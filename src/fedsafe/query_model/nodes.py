@@ -733,6 +733,35 @@ class Aggregate(Series):
         return PATIENT
 
 
+@node
+class CountEpisodes(Series):
+    """Per patient, the number of runs of dates no more than ``maximum_gap_days`` apart.
+
+    Each date starts a new episode when it is more than the gap after the previous date (the gap
+    is measured from the previous event, not the episode's first); NULL dates are ignored and a
+    patient with no dates has 0 episodes.
+    """
+
+    source: Series
+    maximum_gap_days: int
+
+    def __post_init__(self) -> None:
+        _require_series(self.source, "count_episodes_for_patient()")
+        if self.source.type is not datetime.date or self.source.domain.is_patient:
+            raise QueryTypeError("count_episodes_for_patient() needs a date series with many rows")
+        gap = self.maximum_gap_days
+        if isinstance(gap, bool) or not isinstance(gap, int) or gap < 0:
+            raise QueryTypeError("the maximum gap must be a whole, non-negative number of days")
+
+    @property
+    def type(self) -> Type:
+        return int
+
+    @property
+    def domain(self) -> Domain:
+        return PATIENT
+
+
 # --------------------------------------------------------------------------------------------
 # Dataset
 

@@ -14,6 +14,7 @@ from fedsafe.query_model.nodes import (
     AggOp,
     Aggregate,
     Case,
+    CountEpisodes,
     Function,
     Op,
     QueryModelError,
@@ -35,6 +36,8 @@ def value_for_patient_without_data(series: Series) -> Any:
         if series.op in (AggOp.COUNT, AggOp.COUNT_DISTINCT):
             return 0
         return None
+    if isinstance(series, CountEpisodes):
+        return 0
     if isinstance(series, Case):
         for condition, value in series.cases:
             if value_for_patient_without_data(condition) is True:

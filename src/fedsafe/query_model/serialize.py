@@ -35,6 +35,7 @@ NODE_TYPES: dict[str, type[qm.Node]] = {
         qm.Function,
         qm.Case,
         qm.Aggregate,
+        qm.CountEpisodes,
         qm.Dataset,
     )
 }

@@ -1,0 +1,1 @@
+"""Data sources: database URLs and their connections, and folders of dummy tables."""

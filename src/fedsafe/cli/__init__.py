@@ -1,0 +1,1 @@
+"""The ``fedsafe`` command line."""

@@ -1,0 +1,1 @@
+"""Reading and writing the files fedsafe exchanges with people: datasets, tables, outputs."""
