@@ -33,10 +33,6 @@ from cohort_baseline import COLUMNS, INDEX_DATE, baseline_sql, shift_years  # no
 
 CODELIST_DIR = cohort_baseline.CODELIST_DIR
 
-pytestmark = pytest.mark.skipif(
-    not CODELIST_DIR.is_dir(), reason=f"codelists not found at {CODELIST_DIR}"
-)
-
 N_PATIENTS = 2_000
 
 
