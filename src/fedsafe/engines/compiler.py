@@ -269,10 +269,8 @@ class Compiler:
             )
             if all(member_filters.values()):
                 # Rows no member wants cannot change any aggregate: drop them before grouping.
-                wanted = [
-                    _all_of(table, filters, condition_columns)
-                    for filters in member_filters.values()
-                ]
+                distinct_filters = list(dict.fromkeys(member_filters.values()))
+                wanted = [_all_of(table, f, condition_columns) for f in distinct_filters]
                 table = table.filter(_any_of(wanted))
         rows = _Joined(table, joined.columns)
         aggregates: dict[str, ir.Scalar] = {}
