@@ -105,6 +105,7 @@ class Compiler:
         self._group_of: dict[qm.Node, GroupKey] = {}
         self._pick_columns: dict[qm.Node, set[str]] = {}
         self._value_tables: dict[qm.ValueSet, ir.Table] = {}
+        self._inline_tables: dict[qm.InlinePatientTable, ir.Table] = {}
         self._counter = 0
 
     def _name(self, prefix: str) -> str:
@@ -129,12 +130,14 @@ class Compiler:
 
     def universe(self, population: qm.Series) -> ir.Table:
         tables = sorted(qm.tables_used(population).values(), key=lambda t: t.name)
-        if not tables:
+        inline = [n for n in qm.walk(population) if isinstance(n, qm.InlinePatientTable)]
+        if not tables and not inline:
             raise qm.QueryModelError(
                 "The population does not read any table, so there are no patients to choose "
                 "from: base it on a table, e.g. practice_registrations"
             )
         ids = [self._load_table(t).select(PATIENT_ID) for t in tables]
+        ids += [self._patient_table(t).select(PATIENT_ID) for t in inline]
         if len(ids) == 1:
             return ids[0].distinct()
         return ibis.union(*ids, distinct=True)
@@ -222,8 +225,8 @@ class Compiler:
         columns: dict[tuple[qm.Node, str], str] = {}
         table = base
         for unit in units:
-            if isinstance(unit, qm.SelectPatientTable):
-                unit_table = self._load_table(unit).select(
+            if isinstance(unit, qm.SelectPatientTable | qm.InlinePatientTable):
+                unit_table = self._patient_table(unit).select(
                     PATIENT_ID, *unit.schema.column_names, **{EXISTS: ibis.literal(True)}
                 )
                 unit_columns = {(unit, c): c for c in (*unit.schema.column_names, EXISTS)}
@@ -242,6 +245,19 @@ class Compiler:
             for (source, column), name in unit_columns.items():
                 columns[(source, column)] = f"{prefix}_{name}"
         return _Joined(table, columns)
+
+    def _patient_table(self, table: qm.SelectPatientTable | qm.InlinePatientTable) -> ir.Table:
+        if isinstance(table, qm.SelectPatientTable):
+            return self._load_table(table)
+        if table not in self._inline_tables:
+            names = [PATIENT_ID, *table.schema.column_names]
+            types = [pa.int64()] + [arrow_type(c.type) for c in table.schema.columns]
+            columns = {
+                name: pa.array([_raw(row[i]) for row in table.rows], type=type_)
+                for i, (name, type_) in enumerate(zip(names, types, strict=True))
+            }
+            self._inline_tables[table] = ibis.memtable(pa.table(columns))
+        return self._inline_tables[table]
 
     def _group_table(self, key: GroupKey) -> ir.Table:
         """One pass over a table computing every source in the group, one row per patient."""
@@ -409,6 +425,10 @@ class Compiler:
             column = pa.array(raw, type=arrow_type(values.type))
             self._value_tables[values] = ibis.memtable(pa.table({"value": column}))
         return value.isin(self._value_tables[values]["value"])
+
+
+def _raw(value: Any) -> Any:
+    return value.value if is_code_type(type(value)) else value
 
 
 def _member_filters(member: qm.Node) -> tuple[qm.Series, ...]:

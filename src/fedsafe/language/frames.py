@@ -7,6 +7,7 @@ researchers import. Filtering or sorting keeps the class, so helpers still work 
 
 from __future__ import annotations
 
+import datetime
 from functools import cache
 from typing import Any
 
@@ -87,6 +88,8 @@ def _table_name(node: qm.Frame) -> str:
         return node.root.name
     if isinstance(node, qm.SelectPatientTable):
         return node.name
+    if isinstance(node, qm.InlinePatientTable):
+        return "inline table"
     if isinstance(node, qm.PickOneRowPerPatient):
         return node.source.root.name
     return "?"
@@ -172,6 +175,101 @@ def picked_frame_class(event_class: type[EventFrame]) -> type[PatientFrame]:
     return type(event_class.__name__, (PatientFrame,), dict(columns))
 
 
+def _declared_schema(cls: type) -> TableSchema:
+    declared: dict[str, Series] = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if isinstance(value, Series):
+                declared[name] = value
+    return TableSchema(tuple(series.to_column() for series in declared.values()))
+
+
+def _inline_value(column: Column, value: Any, where: str) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and column.type is not str:
+        try:
+            if column.type is bool:
+                lowered = value.strip().lower()
+                if lowered not in ("t", "f", "true", "false", "1", "0"):
+                    raise ValueError(value)
+                return lowered in ("t", "true", "1")
+            if column.type is int:
+                return int(value)
+            if column.type is float:
+                return float(value)
+            if column.type is datetime.date:
+                return datetime.date.fromisoformat(value)
+            return column.type(value)
+        except ValueError as error:
+            raise ValueError(
+                f"{where}, column {column.name}: {value!r} is not a valid "
+                f"{getattr(column.type, '__name__', column.type)} ({error})"
+            ) from None
+    if isinstance(value, int) and column.type is float and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _inline_frame(cls: type, rows: Any, source: str) -> PatientFrame:
+    if not issubclass(cls, PatientFrame):
+        raise TypeError("inline tables must subclass PatientFrame (one row per patient)")
+    schema = _declared_schema(cls)
+    converted = []
+    for number, row in enumerate(rows, start=1):
+        row = tuple(row)
+        where = f"{source}, row {number}"
+        if len(row) != len(schema.columns) + 1:
+            raise ValueError(
+                f"{where}: expected {len(schema.columns) + 1} values (patient_id, "
+                f"{', '.join(schema.column_names)}), got {len(row)}"
+            )
+        try:
+            patient_id = int(row[0])
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: patient_id {row[0]!r} is not a whole number") from None
+        values = [_inline_value(c, v, where) for c, v in zip(schema.columns, row[1:], strict=True)]
+        converted.append((patient_id, *values))
+    return cls(qm.InlinePatientTable(tuple(converted), schema))
+
+
+def table_from_rows(rows: Any) -> Any:
+    """Declare a patient table whose rows are written in the definition: ``(patient_id, ...)``."""
+
+    def decorator(cls: type) -> PatientFrame:
+        return _inline_frame(cls, rows, "table_from_rows")
+
+    return decorator
+
+
+def table_from_file(path: Any) -> Any:
+    """Declare a patient table read from a CSV file whose header names patient_id and the
+    columns."""
+
+    def decorator(cls: type) -> PatientFrame:
+        import csv
+        from pathlib import Path
+
+        file = Path(path)
+        try:
+            with file.open(newline="", encoding="utf-8-sig") as handle:
+                reader = csv.DictReader(handle)
+                schema = _declared_schema(cls)
+                wanted = ["patient_id", *schema.column_names]
+                missing = [c for c in wanted if c not in (reader.fieldnames or [])]
+                if missing:
+                    raise ValueError(
+                        f"{file}: missing column(s) {', '.join(missing)}; the header has "
+                        f"{', '.join(reader.fieldnames or [])}"
+                    )
+                rows = [[record[c] for c in wanted] for record in reader]
+        except FileNotFoundError:
+            raise FileNotFoundError(f"table_from_file: {file} does not exist") from None
+        return _inline_frame(cls, rows, str(file))
+
+    return decorator
+
+
 def table(cls: type) -> BaseFrame:
     """Turn a class of column declarations into the frame researchers query."""
     if not issubclass(cls, PatientFrame | EventFrame):
@@ -188,4 +286,12 @@ def table(cls: type) -> BaseFrame:
     return cls(qm.SelectTable(name, schema))
 
 
-__all__ = ["BaseFrame", "EventFrame", "PatientFrame", "Series", "table"]
+__all__ = [
+    "BaseFrame",
+    "EventFrame",
+    "PatientFrame",
+    "Series",
+    "table",
+    "table_from_file",
+    "table_from_rows",
+]

@@ -184,6 +184,42 @@ class SelectPatientTable(OneRowPerPatientFrame):
 
 
 @node
+class InlinePatientTable(OneRowPerPatientFrame):
+    """A small table written in the definition itself (``table_from_rows``/``table_from_file``).
+
+    Each row is ``(patient_id, value, ...)`` with one value per schema column, in order.
+    """
+
+    rows: tuple[tuple[Any, ...], ...]
+    schema: TableSchema = field(compare=True)
+
+    def __post_init__(self) -> None:
+        seen: set[int] = set()
+        width = len(self.schema.columns) + 1
+        for number, row in enumerate(self.rows, start=1):
+            if not isinstance(row, tuple) or len(row) != width:
+                raise QueryModelError(
+                    f"row {number} of the inline table must have {width} values (patient_id "
+                    f"then {', '.join(self.schema.column_names)})"
+                )
+            patient_id = row[0]
+            if isinstance(patient_id, bool) or not isinstance(patient_id, int):
+                raise QueryTypeError(f"row {number}: patient_id must be an integer")
+            if patient_id in seen:
+                raise QueryModelError(
+                    f"row {number}: patient {patient_id} appears twice, but an inline table has "
+                    "one row per patient"
+                )
+            seen.add(patient_id)
+            for column, value in zip(self.schema.columns, row[1:], strict=True):
+                if value is not None and _check_scalar(value) is not column.type:
+                    raise QueryTypeError(
+                        f"row {number}, column {column.name}: {value!r} is not a "
+                        f"{describe_type(column.type)}"
+                    )
+
+
+@node
 class Filter(ManyRowsFrame):
     """The rows of ``source`` where ``condition`` is true (NULL counts as false)."""
 
@@ -352,6 +388,8 @@ def _frame_table_name(frame: Frame) -> str:
         return frame.root.name
     if isinstance(frame, SelectPatientTable):
         return frame.name
+    if isinstance(frame, InlinePatientTable):
+        return "inline table"
     if isinstance(frame, PickOneRowPerPatient):
         return frame.source.root.name
     return "?"

@@ -26,6 +26,7 @@ NODE_TYPES: dict[str, type[qm.Node]] = {
     for cls in (
         qm.SelectTable,
         qm.SelectPatientTable,
+        qm.InlinePatientTable,
         qm.Filter,
         qm.Sort,
         qm.PickOneRowPerPatient,

@@ -6,7 +6,22 @@ live in submodules, one per schema: :mod:`fedsafe.tables.core` is the schema eve
 backend provides.
 """
 
-from fedsafe.language.frames import EventFrame, PatientFrame, Series, table
+from fedsafe.language.frames import (
+    EventFrame,
+    PatientFrame,
+    Series,
+    table,
+    table_from_file,
+    table_from_rows,
+)
 from fedsafe.query_model.schema import Constraint
 
-__all__ = ["Constraint", "EventFrame", "PatientFrame", "Series", "table"]
+__all__ = [
+    "Constraint",
+    "EventFrame",
+    "PatientFrame",
+    "Series",
+    "table",
+    "table_from_file",
+    "table_from_rows",
+]
