@@ -189,7 +189,17 @@ def test_tables_package_reexports_the_declaration_api():
     assert tables.Series is frames.Series
     assert tables.table is frames.table
     assert tables.Constraint is schema.Constraint
-    assert set(tables.__all__) == {"Constraint", "EventFrame", "PatientFrame", "Series", "table"}
+    assert tables.table_from_rows is frames.table_from_rows
+    assert tables.table_from_file is frames.table_from_file
+    assert set(tables.__all__) == {
+        "Constraint",
+        "EventFrame",
+        "PatientFrame",
+        "Series",
+        "table",
+        "table_from_file",
+        "table_from_rows",
+    }
 
 
 def test_a_table_can_be_declared_as_in_ehrql():
