@@ -476,7 +476,22 @@ def _source_root(source: qm.Node) -> qm.SelectTable:
 # Operations built from primitives every engine agrees on
 
 
+@ibis.udf.scalar.builtin(name="divide")
+def _truncating_divide(a: int, b: int) -> int:  # type: ignore[empty-body]
+    """Integer division truncating towards zero (DuckDB's ``divide``, i.e. ``//`` on integers).
+
+    Ibis compiles ``//`` through floating point, which loses precision beyond 2**53. Other
+    engines name this function differently; their dialect layer will map it (issue #3).
+    """
+
+
 def _floordiv(a: ir.NumericValue, b: ir.NumericValue) -> ir.Value:
+    if a.type().is_integer() and b.type().is_integer():
+        # Exact for all 64-bit values: subtract the floored remainder (SQL's % keeps the
+        # dividend's sign everywhere), so the division left is exact and truncation is floor.
+        divisor = b.nullif(0)
+        remainder = ((a % divisor) + divisor) % divisor
+        return _truncating_divide(a - remainder, divisor)
     quotient = a.cast("float64") / b.nullif(0).cast("float64")
     return quotient.floor().cast("int64")
 
@@ -497,6 +512,12 @@ def _cast_to_int(a: ir.Value) -> ir.Value:
     if a.type().is_floating():
         return ibis.ifelse(a >= 0, a.floor(), a.ceil()).cast("int64")
     return a.cast("int64")
+
+
+def _in_range(date: ir.DateValue) -> ir.Value:
+    """NULL for dates outside years 1-9999, which not every engine (nor Python) can hold."""
+    year = date.year()
+    return ibis.ifelse((year >= 1) & (year <= 9999), date, ibis.null("date"))
 
 
 def _add_days(date: ir.DateValue, n: ir.IntegerValue) -> ir.Value:
@@ -572,9 +593,9 @@ FUNCTIONS: dict[qm.Op, Callable[..., ir.Value]] = {
     qm.Op.DAY: lambda d: d.day().cast("int64"),
     qm.Op.TO_FIRST_OF_MONTH: lambda d: ibis.date(d.year(), d.month(), ibis.literal(1)),
     qm.Op.TO_FIRST_OF_YEAR: lambda d: ibis.date(d.year(), ibis.literal(1), ibis.literal(1)),
-    qm.Op.DATE_ADD_DAYS: _add_days,
-    qm.Op.DATE_ADD_MONTHS: _add_months,
-    qm.Op.DATE_ADD_YEARS: lambda d, n: _add_months(d, n * 12),
+    qm.Op.DATE_ADD_DAYS: lambda d, n: _in_range(_add_days(d, n)),
+    qm.Op.DATE_ADD_MONTHS: lambda d, n: _in_range(_add_months(d, n)),
+    qm.Op.DATE_ADD_YEARS: lambda d, n: _in_range(_add_months(d, n * 12)),
     qm.Op.DATE_DIFF_DAYS: lambda a, b: a.delta(b, unit="day").cast("int64"),
     qm.Op.DATE_DIFF_MONTHS: _diff_months,
     qm.Op.DATE_DIFF_YEARS: _diff_years,

@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import Any
 
 from fedsafe.codes import BaseCode
-from fedsafe.query_model.schema import TableSchema
+from fedsafe.query_model.schema import Column, TableSchema
 from fedsafe.query_model.types import (
     Type,
     describe_type,
@@ -61,6 +61,38 @@ class Node:
         return _cached_hash(self)
 
 
+def _nodes_equal(a: Node, b: Node, memo: set[tuple[int, int]]) -> bool:
+    """Structural equality that visits each pair of shared subtrees once, not once per path."""
+    if a is b:
+        return True
+    if type(a) is not type(b) or hash(a) != hash(b):
+        return False
+    key = (id(a), id(b))
+    if key in memo:
+        return True
+    for f in fields(a):
+        if not _values_equal(getattr(a, f.name), getattr(b, f.name), memo):
+            return False
+    memo.add(key)
+    return True
+
+
+def _values_equal(x: Any, y: Any, memo: set[tuple[int, int]]) -> bool:
+    if isinstance(x, Node) and isinstance(y, Node):
+        if type(x).__eq__ is not _node_eq:  # nodes with their own notion of equality
+            return x == y
+        return _nodes_equal(x, y, memo)
+    if isinstance(x, tuple) and isinstance(y, tuple):
+        return len(x) == len(y) and all(_values_equal(a, b, memo) for a, b in zip(x, y))
+    return type(x) is type(y) and x == y
+
+
+def _node_eq(self: Node, other: object) -> bool:
+    if not isinstance(other, Node):
+        return NotImplemented
+    return _nodes_equal(self, other, set())
+
+
 def _cached_hash(node: Node) -> int:
     """Structural hash, computed once: trees are hashed repeatedly when deduplicated."""
     try:
@@ -74,9 +106,12 @@ def _cached_hash(node: Node) -> int:
 def node(cls: type) -> type:
     """Make ``cls`` a frozen dataclass node that keeps the cached structural hash."""
     explicit_hash = "__hash__" in cls.__dict__
+    explicit_eq = "__eq__" in cls.__dict__
     cls = dataclass(frozen=True, eq=True)(cls)
     if not explicit_hash:
         cls.__hash__ = _cached_hash  # type: ignore[method-assign]
+    if not explicit_eq:
+        cls.__eq__ = _node_eq  # type: ignore[method-assign]
     return cls
 
 
@@ -166,6 +201,9 @@ class SelectTable(ManyRowsFrame):
     name: str
     schema: TableSchema = field(compare=True)
 
+    def __post_init__(self) -> None:
+        _check_table(self.name, self.schema)
+
     @property
     def root(self) -> SelectTable:
         return self
@@ -181,6 +219,19 @@ class SelectPatientTable(OneRowPerPatientFrame):
 
     name: str
     schema: TableSchema = field(compare=True)
+
+    def __post_init__(self) -> None:
+        _check_table(self.name, self.schema)
+
+
+def _check_table(name: Any, schema: Any) -> None:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise QueryModelError(f"table name {name!r} must be an identifier")
+    if not isinstance(schema, TableSchema):
+        raise QueryTypeError(f"table {name!r} needs a TableSchema, not {type(schema).__name__}")
+    for column in schema.columns:
+        if not isinstance(column, Column) or not is_valid_type(column.type):
+            raise QueryTypeError(f"table {name!r} has a column with no valid type: {column!r}")
 
 
 @node
@@ -436,14 +487,18 @@ class Value(Series):
     def domain(self) -> Domain:
         return PATIENT
 
-    # Value(True) and Value(1) must not be equal nodes: Python says True == 1.
+    # Value(True) and Value(1) must not be equal nodes (Python says True == 1), nor Value(0.0)
+    # and Value(-0.0): serialisation would merge them into one.
+    def _key(self) -> tuple[Any, ...]:
+        value = self.value
+        sign = math.copysign(1.0, value) if isinstance(value, float) else None
+        return (type(value), value, sign)
+
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Value) and type(self.value) is type(other.value)
-        ) and self.value == other.value
+        return isinstance(other, Value) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((Value, type(self.value), self.value))
+        return hash((Value, *self._key()))
 
 
 @node

@@ -121,7 +121,8 @@ class _Reader:
 
     def build_all(self) -> None:
         for index, record in enumerate(self.records):
-            if not isinstance(record, dict) or record.get("node") not in NODE_TYPES:
+            kind = record.get("node") if isinstance(record, dict) else None
+            if not isinstance(kind, str) or kind not in NODE_TYPES:
                 raise SerializationError(f"node {index}: unknown or missing node type")
             cls = NODE_TYPES[record["node"]]
             kwargs = {}
@@ -145,6 +146,12 @@ class _Reader:
         if isinstance(value, list):
             return tuple(self.decode(v, index) for v in value)
         if not isinstance(value, dict):
+            raise SerializationError(f"node {index}: cannot read {value!r}")
+        tags = [k for k in value if k.startswith("$")]
+        allowed = {"$code": {"$code", "value"}, "$enum": {"$enum", "name"}}
+        if len(tags) != 1 or (
+            tags[0] != "$value" and set(value) != allowed.get(tags[0], {tags[0]})
+        ):
             raise SerializationError(f"node {index}: cannot read {value!r}")
         if "$ref" in value:
             ref = value["$ref"]
@@ -174,7 +181,8 @@ class _Reader:
 def from_jsonable(document: Any) -> qm.Node:
     if not isinstance(document, dict) or document.get("format") != "fedsafe-query-model":
         raise SerializationError("not a fedsafe query model")
-    if document.get("version") != FORMAT_VERSION:
+    version = document.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
         raise SerializationError(
             f"query model format version {document.get('version')!r} is not supported "
             f"(this fedsafe reads version {FORMAT_VERSION})"
@@ -185,7 +193,7 @@ def from_jsonable(document: Any) -> qm.Node:
     reader = _Reader(records)
     reader.build_all()
     root = document.get("root")
-    if not isinstance(root, int) or not 0 <= root < len(reader.built):
+    if type(root) is not int or not 0 <= root < len(reader.built):
         raise SerializationError("query model root is not one of its nodes")
     return reader.built[root]
 
