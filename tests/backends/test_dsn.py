@@ -92,9 +92,15 @@ def test_relative_path_is_from_the_current_folder(
         con.execute("create table t (patient_id bigint)")
     monkeypatch.chdir(tmp_path)
     backend = connect(parse_dsn("duckdb://data/db.duckdb"))
-    backend.disconnect()
+    try:
+        assert backend.list_tables() == ["t"]
+    finally:
+        backend.disconnect()
 
 
 def test_in_memory_connects() -> None:
     backend = connect(parse_dsn("duckdb://:memory:"))
-    backend.disconnect()
+    try:
+        assert backend.list_tables() == []
+    finally:
+        backend.disconnect()

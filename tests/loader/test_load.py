@@ -179,7 +179,7 @@ def test_definition_can_use_its_temporary_folder(project: Project) -> None:
         """)
         + GOOD_DEFINITION
     )
-    project.load()
+    assert [name for name, _ in project.load().dataset.variables] == ["sex"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -498,6 +498,15 @@ def test_helpers_make_a_valid_population_and_variables():
     dataset.alive = patients.is_alive_on(INDEX)
     dataset.dead = patients.is_dead_on(INDEX)
     dataset.mi_death = ons_deaths.cause_of_death_is_in(["I21"])
+    compiled = compile_dataset(dataset)
+    assert [name for name, _ in compiled.variables] == [
+        "age",
+        "practice",
+        "alive",
+        "dead",
+        "mi_death",
+    ]
+    assert [series.type for _, series in compiled.variables] == [int, int, bool, bool, bool]
 
 
 # --------------------------------------------------------------------------------------------
