@@ -1,14 +1,5 @@
 """``ehrql.codes`` served by fedsafe: the code types (``SNOMEDCTCode``, ``ICD10Code``, ...)."""
 
-import importlib as _importlib
+from fedsafe.loader.reexport import serve as _serve
 
-_target = _importlib.import_module("fedsafe.codes")
-
-__all__ = list(
-    getattr(_target, "__all__", [name for name in vars(_target) if not name.startswith("_")])
-)
-globals().update({name: getattr(_target, name) for name in __all__})
-
-
-def __getattr__(name: str) -> object:
-    return getattr(_target, name)
+__getattr__ = _serve(globals(), "fedsafe.codes", shim="ehrql.codes")
