@@ -54,4 +54,9 @@ def check_case(case: SpecCase, engine: str) -> None:
     actual = run_case(case, engine)
     expected = {pid: normalise(v) for pid, v in case.expected.items()}
     actual = {pid: normalise(v) for pid, v in actual.items()}
-    assert actual == expected, f"{case.name} on {engine}"
+    differences = {
+        pid: {"expected": expected.get(pid), "actual": actual.get(pid)}
+        for pid in sorted(set(expected) | set(actual))
+        if expected.get(pid) != actual.get(pid) or (pid in expected) != (pid in actual)
+    }
+    assert not differences, f"{case.name} on {engine}: {differences}"
