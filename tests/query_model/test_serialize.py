@@ -30,6 +30,7 @@ from fedsafe.query_model import semantics
 from fedsafe.query_model.schema import Column, Constraint, TableSchema
 from fedsafe.query_model.serialize import (
     FORMAT_VERSION,
+    NODE_TYPES,
     SerializationError,
     dumps,
     from_jsonable,
@@ -135,6 +136,16 @@ def test_the_generators_cover_every_operation() -> None:
     assert agg_ops == set(qm.AggOp)
 
 
+def test_the_generators_cover_every_node_type() -> None:
+    """A node type added to the serialiser must be added to the generators too."""
+    generated = {
+        "SelectTable", "SelectPatientTable", "InlinePatientTable", "Filter", "Sort",
+        "PickOneRowPerPatient", "SelectColumn", "Value", "ValueSet", "Function", "Case",
+        "Aggregate", "CountEpisodes", "Dataset",
+    }  # fmt: skip
+    assert set(NODE_TYPES) == generated
+
+
 # --------------------------------------------------------------------------------------------
 # Values
 
@@ -185,7 +196,14 @@ class Trees:
             options += [self.functions(t, level, depth - 1), self.cases(t, level, depth - 1)]
             if level == PATIENT and AGGREGATE_SPECS[t]:
                 options.append(self.aggregates(t, depth - 1))
+            if level == PATIENT and t is int:
+                options.append(self.episodes(depth - 1))
         return st.one_of(options)
+
+    def episodes(self, depth: int) -> st.SearchStrategy[qm.Series]:
+        return st.builds(
+            qm.CountEpisodes, self.series(datetime.date, EVENT, depth), st.integers(0, 40)
+        )
 
     def other_arg(self, t: type, level: str, depth: int) -> st.SearchStrategy[qm.Series]:
         """An argument next to one at ``level``: that level, or patient level."""
@@ -297,11 +315,22 @@ class Trees:
             return st.just(P)
         return st.one_of(
             st.just(P),
+            self.inline_tables(),
             st.builds(
                 qm.PickOneRowPerPatient,
                 self.sorted_frames(depth - 1),
                 st.sampled_from(qm.Position),
             ),
+        )
+
+    def inline_tables(self) -> st.SearchStrategy[qm.InlinePatientTable]:
+        """A table written in the definition, with p's columns, for some of patients 1-5."""
+        row_values = st.tuples(*(st.none() | self.values[c.type] for c in P.schema.columns))
+        rows = st.dictionaries(st.integers(1, 5), row_values, max_size=4)
+        return rows.map(
+            lambda r: qm.InlinePatientTable(
+                tuple((pid, *values) for pid, values in sorted(r.items())), P.schema
+            )
         )
 
     # Whole queries -----------------------------------------------------------------------
@@ -997,6 +1026,9 @@ class Reference:
         if isinstance(node, qm.SelectColumn):
             if isinstance(node.source, qm.SelectPatientTable):
                 return self.p_rows.get(pid, {}).get(node.name)
+            if isinstance(node.source, qm.InlinePatientTable):
+                row = self.inline_row(node.source, pid)
+                return None if row is None else row[node.name]
             if isinstance(node.source, qm.PickOneRowPerPatient):
                 picked = self.pick(node.source, pid)
                 return None if picked is None else picked[node.name]
@@ -1021,7 +1053,25 @@ class Reference:
             return default
         if isinstance(node, qm.Aggregate):
             return self.aggregate(node, pid)
+        if isinstance(node, qm.CountEpisodes):
+            return self.episodes(node, pid)
         raise AssertionError(f"no reference rule for {node!r}")
+
+    def inline_row(self, table: qm.InlinePatientTable, pid: int) -> dict[str, Any] | None:
+        for row in table.rows:
+            if row[0] == pid:
+                return dict(zip(table.schema.column_names, row[1:], strict=True))
+        return None
+
+    def episodes(self, node: qm.CountEpisodes, pid: int) -> int:
+        """A date more than the gap after the previous (distinct, non-NULL) date starts one."""
+        rows = self.series_rows(node.source, pid)
+        dates = sorted({d for r in rows if (d := self.value(node.source, pid, r)) is not None})
+        return sum(
+            1
+            for i, date in enumerate(dates)
+            if i == 0 or (date - dates[i - 1]).days > node.maximum_gap_days
+        )
 
     def frame_rows(self, frame: qm.ManyRowsFrame, pid: int) -> list[dict[str, Any]]:
         conditions = qm.frame_filters(frame)
@@ -1070,6 +1120,8 @@ class Reference:
         if node.op is qm.AggOp.EXISTS:
             if isinstance(source, qm.SelectPatientTable):
                 return pid in self.p_rows
+            if isinstance(source, qm.InlinePatientTable):
+                return self.inline_row(source, pid) is not None
             if isinstance(source, qm.PickOneRowPerPatient):
                 return self.pick(source, pid) is not None
             return bool(self.frame_rows(source, pid))
@@ -1120,6 +1172,10 @@ def show(node: Any) -> str:
     """A short, readable rendering of a query model, for failure messages."""
     if isinstance(node, qm.SelectTable | qm.SelectPatientTable):
         return node.name
+    if isinstance(node, qm.InlinePatientTable):
+        return f"inline{[row[0] for row in node.rows]}"
+    if isinstance(node, qm.CountEpisodes):
+        return f"count_episodes({show(node.source)}, {node.maximum_gap_days})"
     if isinstance(node, qm.Filter):
         return f"{show(node.source)}.where({show(node.condition)})"
     if isinstance(node, qm.Sort):
@@ -1279,3 +1335,61 @@ def test_date_overflow_gives_null(op: qm.Op, start: datetime.date, n: int) -> No
     assert semantics.FUNCTIONS[op](start, n) is None
     actual = run_on_duckdb({"v": series}, {1: _p_row(1, d1=start, i1=n)}, {})
     assert actual == {1: {"v": None}}
+
+
+def test_is_in_an_empty_list_inside_an_aggregate() -> None:
+    """``e.i1.is_in([]).count_distinct_for_patient()``: is_in([]) is False on every row.
+
+    The compiler turns ``is_in([])`` into the scalar literal False rather than a column, and
+    aggregating a scalar fails (``'BooleanScalar' object has no attribute 'nunique'``).
+    """
+    series = qm.Aggregate(
+        qm.AggOp.COUNT_DISTINCT,
+        qm.Function(qm.Op.IN, (qm.SelectColumn(E, "i1"), qm.ValueSet((), int))),
+    )
+    e_rows = {1: [_e_row(1, i1=3), _e_row(1, i1=None)], 2: []}
+    assert Reference({}, e_rows).value(series, 1) == 1
+    check_engine_agrees({"v": series}, {}, e_rows)
+
+
+def test_is_in_of_a_comparison() -> None:
+    """``(p.f1 < 0.0).is_in([False])``: the SQL must keep the comparison in parentheses.
+
+    The compiled SQL reads ``f1 < 0.0 IN (FALSE)``, which DuckDB parses as
+    ``f1 < (0.0 IN (FALSE))`` and refuses (Binder Error: cannot compare DOUBLE and BOOLEAN).
+    """
+    comparison = qm.Function(qm.Op.LT, (qm.SelectColumn(P, "f1"), qm.Value(0.0)))
+    series = qm.Function(qm.Op.IN, (comparison, qm.ValueSet((False,), bool)))
+    p_rows = {1: _p_row(1, f1=1.0), 2: _p_row(2, f1=-1.0), 3: _p_row(3)}
+    check_engine_agrees({"v": series}, p_rows, {})
+
+
+@pytest.mark.parametrize(
+    "op", [qm.Op.DATE_ADD_DAYS, qm.Op.DATE_ADD_MONTHS, qm.Op.DATE_ADD_YEARS], ids=str
+)
+@pytest.mark.parametrize(
+    "amount",
+    [
+        pytest.param(lambda: qm.Aggregate(qm.AggOp.SUM, qm.SelectColumn(E, "i1")), id="sum"),
+        pytest.param(lambda: qm.CountEpisodes(qm.SelectColumn(E, "d1"), 0), id="episodes"),
+    ],
+)
+def test_a_date_plus_a_summed_number_of_units(op: qm.Op, amount: Callable[[], qm.Series]) -> None:
+    """``p.d1 + days(e.i1.sum_for_patient())``.
+
+    DuckDB sums BIGINTs into a HUGEINT; Ibis types the sum as int64, so the compiler's
+    ``.cast("int64")`` is dropped and DuckDB refuses ``to_days(HUGEINT)`` /
+    ``make_date(BIGINT, HUGEINT, ...)``.
+    """
+    series = qm.Function(op, (qm.SelectColumn(P, "d1"), amount()))
+    p_rows = {1: _p_row(1, d1=datetime.date(2020, 1, 31))}
+    e_rows = {1: [_e_row(1, i1=1, d1=datetime.date(2020, 1, 1))]}
+    check_engine_agrees({"v": series}, p_rows, e_rows)
+
+
+def test_power_that_overflows_gives_null() -> None:
+    """``semantics.power`` gives NULL where the result is not a real number, overflow included;
+    the engine gives ``inf``."""
+    series = qm.Function(qm.Op.POW, (qm.SelectColumn(P, "i1"), qm.SelectColumn(P, "i2")))
+    assert semantics.power(10, 400) is None
+    check_engine_agrees({"v": series}, {1: _p_row(1, i1=10, i2=400)}, {})

@@ -329,7 +329,9 @@ class Compiler:
                 0,
             )
         )
-        return starts.group_by(PATIENT_ID).aggregate(**{VALUE: starts["__starts__"].sum()})
+        return starts.group_by(PATIENT_ID).aggregate(
+            **{VALUE: starts["__starts__"].sum().cast("!int64")}
+        )
 
     def _member_aggregates(
         self, member: qm.Node, rows: _Joined, root: qm.SelectTable, where: Any
@@ -346,7 +348,13 @@ class Compiler:
             qm.AggOp.COUNT_DISTINCT: lambda: value.nunique(where=where),
             qm.AggOp.MIN: lambda: value.min(where=where),
             qm.AggOp.MAX: lambda: value.max(where=where),
-            qm.AggOp.SUM: lambda: value.sum(where=where),
+            # DuckDB sums BIGINTs into HUGEINT; Ibis believes the result is int64 and drops a
+            # plain cast, so cast to non-nullable int64, which Ibis keeps.
+            qm.AggOp.SUM: lambda: (
+                value.sum(where=where).cast("!int64")
+                if value.type().is_integer()
+                else value.sum(where=where)
+            ),
             qm.AggOp.MEAN: lambda: value.cast("float64").mean(where=where),
         }[member.op]()
         return {VALUE: aggregate}
@@ -418,7 +426,14 @@ class Compiler:
     def _is_in(self, value: ir.Value, values: qm.ValueSet) -> ir.Value:
         raw = [v.value if is_code_type(values.type) else v for v in values.values]
         if not raw:
-            return ibis.literal(False)
+            # A column expression (not a bare literal) so it can be aggregated like any other.
+            return value.isnull() & ibis.literal(False)
+        if values.type is bool:
+            # Ibis renders (a < b).isin([...]) without parentheses; equality needs none.
+            result = value == ibis.literal(raw[0])
+            for other in raw[1:]:
+                result = result | (value == ibis.literal(other))
+            return result
         if len(raw) <= INLINE_VALUES_LIMIT:
             return value.isin(raw)
         if values not in self._value_tables:
@@ -503,7 +518,8 @@ def _truediv(a: ir.NumericValue, b: ir.NumericValue) -> ir.Value:
 def _power(a: ir.NumericValue, b: ir.NumericValue) -> ir.Value:
     base, exponent = a.cast("float64"), b.cast("float64")
     undefined = ((base < 0) & (exponent != exponent.floor())) | ((base == 0) & (exponent < 0))
-    return ibis.ifelse(undefined, ibis.null("float64"), base.pow(exponent))
+    result = base.pow(exponent)
+    return ibis.ifelse(undefined | result.isinf(), ibis.null("float64"), result)
 
 
 def _cast_to_int(a: ir.Value) -> ir.Value:

@@ -79,9 +79,17 @@ class Dataset:
             raise ValueError("population_size must be at least 1")
         constraint = None
         if additional_population_constraint is not None:
-            if not isinstance(additional_population_constraint, BaseSeries):
-                raise TypeError("additional_population_constraint must be a boolean series")
-            constraint = additional_population_constraint._node
+            node = getattr(additional_population_constraint, "_node", None)
+            if (
+                not isinstance(additional_population_constraint, BaseSeries)
+                or node.type is not bool
+                or not node.domain.is_patient
+            ):
+                raise TypeError(
+                    "additional_population_constraint must be a boolean series with one value "
+                    "per patient"
+                )
+            constraint = node
         object.__setattr__(
             self,
             "_dummy",

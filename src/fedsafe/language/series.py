@@ -671,7 +671,10 @@ class Duration:
             qm.Op.DATE_ADD_MONTHS: semantics.add_months,
             qm.Op.DATE_ADD_YEARS: semantics.add_years,
         }[self._op]
-        return add(date, self.value * self._factor)
+        result = add(date, self.value * self._factor)
+        if result is None:
+            raise ValueError(f"{date} + {self!r} is outside the dates fedsafe can represent")
+        return result
 
     def starting_on(self, date: Any) -> list[tuple[datetime.date, datetime.date]]:
         """Consecutive intervals, one unit long each, starting on ``date``."""
