@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from fedsafe.codes import ICD10Code, SNOMEDCTCode
-from fedsafe.language import EventFrame, Series, case, table, when
+from fedsafe.language import EventFrame, Series, case, days, table, when
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.population import check_population, value_for_patient_without_data
 from fedsafe.query_model.schema import Column, TableSchema
@@ -52,6 +52,7 @@ def dataset(population: qm.Series, *variables: tuple[str, qm.Series]) -> qm.Data
 
 
 POPULATION = exists(P)
+TWO_COLUMNS = TableSchema((Column("n", int), Column("d", datetime.date)))
 SNOMED = SNOMEDCTCode("22298006")
 
 # (id, construction, exception class, fragments of the message)
@@ -511,6 +512,79 @@ INVALID: list[tuple[str, Callable[[], Any], type[Exception], tuple[str, ...]]] =
         qm.QueryTypeError,
         ("not a value type",),
     ),
+    # Inline tables and episodes
+    (
+        "inline row of the wrong width",
+        lambda: qm.InlinePatientTable(((1, 2),), TWO_COLUMNS),
+        qm.QueryModelError,
+        ("must have 3 values", "patient_id then n, d"),
+    ),
+    (
+        "inline patient twice",
+        lambda: qm.InlinePatientTable(((1, 2, None), (1, 3, None)), TWO_COLUMNS),
+        qm.QueryModelError,
+        ("patient 1 appears twice",),
+    ),
+    (
+        "inline value of the wrong type",
+        lambda: qm.InlinePatientTable(((1, "2", None),), TWO_COLUMNS),
+        qm.QueryTypeError,
+        ("column n", "'2' is not a integer"),
+    ),
+    (
+        "inline bool where an int belongs",
+        lambda: qm.InlinePatientTable(((1, True, None),), TWO_COLUMNS),
+        qm.QueryTypeError,
+        ("True is not a integer",),
+    ),
+    (
+        "inline patient_id that is not an int",
+        lambda: qm.InlinePatientTable((("1", 2, None),), TWO_COLUMNS),
+        qm.QueryTypeError,
+        ("patient_id must be an integer",),
+    ),
+    (
+        "episodes of ints",
+        lambda: qm.CountEpisodes(ec("i1"), 3),
+        qm.QueryTypeError,
+        ("date series with many rows",),
+    ),
+    (
+        "episodes of patient-level dates",
+        lambda: qm.CountEpisodes(pc("d1"), 3),
+        qm.QueryTypeError,
+        ("date series with many rows",),
+    ),
+    (
+        "episodes with a negative gap",
+        lambda: qm.CountEpisodes(ec("d1"), -1),
+        qm.QueryTypeError,
+        ("non-negative number of days",),
+    ),
+    (
+        "episodes with a fractional gap",
+        lambda: qm.CountEpisodes(ec("d1"), 1.5),
+        qm.QueryTypeError,
+        ("whole",),
+    ),
+    (
+        "table with a name that is not an identifier",
+        lambda: qm.SelectTable("my table", E.schema),
+        qm.QueryModelError,
+        ("must be an identifier",),
+    ),
+    (
+        "table whose schema is not a schema",
+        lambda: qm.SelectPatientTable("t", (Column("x", int),)),
+        qm.QueryTypeError,
+        ("needs a TableSchema",),
+    ),
+    (
+        "table with a column type that is not a value type",
+        lambda: qm.SelectTable("t", TableSchema((Column("x", list),))),
+        qm.QueryTypeError,
+        ("no valid type",),
+    ),
     # Columns and tables
     (
         "unknown column",
@@ -665,6 +739,13 @@ TYPED: list[tuple[str, qm.Series, type, qm.SelectTable | None]] = [
     ("sum of floats", qm.Aggregate(qm.AggOp.SUM, ec("f1")), float, None),
     ("mean of ints", qm.Aggregate(qm.AggOp.MEAN, ec("i1")), float, None),
     (
+        "inline table column",
+        qm.SelectColumn(qm.InlinePatientTable(((1, 2, None),), TWO_COLUMNS), "d"),
+        datetime.date,
+        None,
+    ),
+    ("episodes", qm.CountEpisodes(qm.SelectColumn(FILTERED, "d1"), 7), int, None),
+    (
         "aggregate of a mixed-level expression",
         qm.Aggregate(qm.AggOp.MAX, fn(qm.Op.SUB, ec("i1"), pc("i1"))),
         int,
@@ -813,6 +894,7 @@ POPULATIONS_REFUSED = {
     "sum is null": lambda: e.i1.sum_for_patient().is_null(),
     "when_null_then(True)": lambda: p.b1.when_null_then(True),
     "count_distinct == 0": lambda: e.c1.count_distinct_for_patient() == 0,
+    "no episodes": lambda: e.d1.count_episodes_for_patient(days(7)) == 0,
 }
 
 POPULATIONS_ALLOWED = {
@@ -828,6 +910,10 @@ POPULATIONS_ALLOWED = {
     ),
     "constant False": lambda: qm.Value(False),
     "comparison of NULLs": lambda: p.i1 > e.i1.sum_for_patient(),
+    "some episodes": lambda: e.d1.count_episodes_for_patient(days(7)) > 0,
+    "in an inline table": lambda: qm.Aggregate(
+        qm.AggOp.EXISTS, qm.InlinePatientTable(((1, 2, None),), TWO_COLUMNS)
+    ),
 }
 
 

@@ -1393,3 +1393,15 @@ def test_power_that_overflows_gives_null() -> None:
     series = qm.Function(qm.Op.POW, (qm.SelectColumn(P, "i1"), qm.SelectColumn(P, "i2")))
     assert semantics.power(10, 400) is None
     check_engine_agrees({"v": series}, {1: _p_row(1, i1=10, i2=400)}, {})
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [(5, 2**63 - 1), (-(2**63), 3), (2**63 - 1, -(2**63)), (-(2**63), 2**63 - 1)],
+)
+def test_floor_division_near_the_int64_limits(a: int, b: int) -> None:
+    """Every quotient here fits in 64 bits, but the exact floor division's intermediates
+    (``a % b + b``, ``a - remainder``) overflow, and DuckDB raises instead of answering."""
+    assert -(2**63) <= a // b < 2**63
+    series = qm.Function(qm.Op.FLOORDIV, (qm.SelectColumn(P, "i1"), qm.SelectColumn(P, "i2")))
+    check_engine_agrees({"v": series}, {1: _p_row(1, i1=a, i2=b)}, {})

@@ -502,11 +502,13 @@ def _truncating_divide(a: int, b: int) -> int:  # type: ignore[empty-body]
 
 def _floordiv(a: ir.NumericValue, b: ir.NumericValue) -> ir.Value:
     if a.type().is_integer() and b.type().is_integer():
-        # Exact for all 64-bit values: subtract the floored remainder (SQL's % keeps the
-        # dividend's sign everywhere), so the division left is exact and truncation is floor.
+        # Exact for 64-bit values: truncate, then step down one where the remainder's sign
+        # differs from the divisor's (SQL's % keeps the dividend's sign on every engine).
         divisor = b.nullif(0)
-        remainder = ((a % divisor) + divisor) % divisor
-        return _truncating_divide(a - remainder, divisor)
+        quotient = _truncating_divide(a, divisor)
+        remainder = a % divisor
+        adjust = ibis.ifelse((remainder != 0) & ((remainder < 0) != (divisor < 0)), 1, 0)
+        return (quotient - adjust).cast("int64")
     quotient = a.cast("float64") / b.nullif(0).cast("float64")
     return quotient.floor().cast("int64")
 
