@@ -76,7 +76,7 @@ MISTAKES: list[tuple[str, Callable[[], Any], type[Exception], tuple[str, ...]]] 
         "date compared with int",
         lambda: e.d1 > p.i1,
         qm.QueryTypeError,
-        ("Cannot compare a date and a integer", "same type"),
+        ("Cannot compare a date and an integer", "same type"),
     ),
     (
         "date compared with a string that is not a date",

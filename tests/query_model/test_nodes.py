@@ -62,13 +62,13 @@ INVALID: list[tuple[str, Callable[[], Any], type[Exception], tuple[str, ...]]] =
         "compare date with int",
         lambda: fn(qm.Op.LT, pc("d1"), pc("i1")),
         qm.QueryTypeError,
-        ("Cannot compare a date and a integer", "same type"),
+        ("Cannot compare a date and an integer", "same type"),
     ),
     (
         "equality of date and int",
         lambda: fn(qm.Op.EQ, pc("d1"), qm.Value(3)),
         qm.QueryTypeError,
-        ("Cannot compare a date and a integer",),
+        ("Cannot compare a date and an integer",),
     ),
     (
         "add string to int",
@@ -146,7 +146,7 @@ INVALID: list[tuple[str, Callable[[], Any], type[Exception], tuple[str, ...]]] =
         "date difference with an int",
         lambda: fn(qm.Op.DATE_DIFF_DAYS, pc("d1"), pc("i1")),
         qm.QueryTypeError,
-        ("Cannot subtract a integer from a date",),
+        ("Cannot subtract an integer from a date",),
     ),
     (
         "negate a string",
@@ -529,13 +529,13 @@ INVALID: list[tuple[str, Callable[[], Any], type[Exception], tuple[str, ...]]] =
         "inline value of the wrong type",
         lambda: qm.InlinePatientTable(((1, "2", None),), TWO_COLUMNS),
         qm.QueryTypeError,
-        ("column n", "'2' is not a integer"),
+        ("column n", "'2' is not an integer"),
     ),
     (
         "inline bool where an int belongs",
         lambda: qm.InlinePatientTable(((1, True, None),), TWO_COLUMNS),
         qm.QueryTypeError,
-        ("True is not a integer",),
+        ("True is not an integer",),
     ),
     (
         "inline patient_id that is not an int",

@@ -1405,3 +1405,40 @@ def test_floor_division_near_the_int64_limits(a: int, b: int) -> None:
     assert -(2**63) <= a // b < 2**63
     series = qm.Function(qm.Op.FLOORDIV, (qm.SelectColumn(P, "i1"), qm.SelectColumn(P, "i2")))
     check_engine_agrees({"v": series}, {1: _p_row(1, i1=a, i2=b)}, {})
+
+
+NOT_B1 = qm.Function(qm.Op.NOT, (qm.SelectColumn(P, "b1"),))
+IS_NOT_NULL_B1 = qm.Function(qm.Op.NOT, (qm.Function(qm.Op.IS_NULL, (qm.SelectColumn(P, "b1"),)),))
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        pytest.param(qm.Function(qm.Op.IS_NULL, (NOT_B1,)), id="(~b1).is_null()"),
+        pytest.param(
+            qm.Function(qm.Op.IS_NULL, (IS_NOT_NULL_B1,)), id="b1.is_not_null().is_null()"
+        ),
+        *(
+            pytest.param(
+                qm.Function(op, (NOT_B1, qm.SelectColumn(P, "b2"))), id=f"~b1 {op.name} b2"
+            )
+            for op in (qm.Op.LT, qm.Op.LE, qm.Op.GT, qm.Op.GE)
+        ),
+    ],
+)
+def test_a_negation_inside_another_operation(series: qm.Series) -> None:
+    """``(~p.b1).is_null()``, ``(~p.b1) < p.b2`` and the like.
+
+    The SQL Ibis writes for the negation has no parentheses: ``NOT x IS NULL`` and
+    ``NOT x < y``, which SQL parses as ``NOT (x IS NULL)`` and ``NOT (x < y)``. For
+    ``(~p.b1).is_null()`` every patient gets the wrong answer. (Found by applying every
+    operation to every other over p's columns; nothing else disagreed.)
+    """
+    p_rows = {
+        1: _p_row(1),
+        2: _p_row(2, b1=True, b2=False),
+        3: _p_row(3, b1=False, b2=True),
+        4: _p_row(4, b1=True, b2=True),
+        5: _p_row(5, b1=False, b2=False),
+    }
+    check_engine_agrees({"v": series}, p_rows, {})

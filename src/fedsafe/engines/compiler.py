@@ -517,6 +517,12 @@ def _truediv(a: ir.NumericValue, b: ir.NumericValue) -> ir.Value:
     return a.cast("float64") / b.nullif(0).cast("float64")
 
 
+def _not(a: ir.BooleanValue) -> ir.Value:
+    # Ibis 12 prints ``(~a).isnull()`` as ``NOT a IS NULL``, which SQL reads as
+    # ``NOT (a IS NULL)``. A CASE cannot be misread whatever surrounds it.
+    return ibis.ifelse(a, False, ibis.ifelse(a.isnull(), ibis.null("boolean"), True))
+
+
 def _power(a: ir.NumericValue, b: ir.NumericValue) -> ir.Value:
     base, exponent = a.cast("float64"), b.cast("float64")
     undefined = ((base < 0) & (exponent != exponent.floor())) | ((base == 0) & (exponent < 0))
@@ -592,7 +598,7 @@ FUNCTIONS: dict[qm.Op, Callable[..., ir.Value]] = {
     qm.Op.GE: lambda a, b: a >= b,
     qm.Op.AND: lambda a, b: a & b,
     qm.Op.OR: lambda a, b: a | b,
-    qm.Op.NOT: lambda a: ~a,
+    qm.Op.NOT: _not,
     qm.Op.IS_NULL: lambda a: a.isnull(),
     qm.Op.COALESCE: lambda a, b: ibis.coalesce(a, b),
     qm.Op.ADD: lambda a, b: a + b,

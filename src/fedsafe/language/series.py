@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from fedsafe.codes import BaseCode, Codelist
 from fedsafe.query_model import nodes as qm
-from fedsafe.query_model.types import describe_type, is_code_type
+from fedsafe.query_model.types import describe_type, is_code_type, with_article
 
 # --------------------------------------------------------------------------------------------
 # Converting what the researcher passed into nodes
@@ -509,7 +509,7 @@ class DateMixin(ComparableMixin):
 
 def _describe(value: Any) -> str:
     if isinstance(value, BaseSeries):
-        return f"a {describe_type(value._type)} series"
+        return f"{with_article(value._type)} series"
     return f"{value!r}"
 
 

@@ -30,6 +30,7 @@ from fedsafe.query_model.types import (
     is_comparable,
     is_numeric,
     is_valid_type,
+    with_article,
 )
 
 
@@ -265,8 +266,8 @@ class InlinePatientTable(OneRowPerPatientFrame):
             for column, value in zip(self.schema.columns, row[1:], strict=True):
                 if value is not None and _check_scalar(value) is not column.type:
                     raise QueryTypeError(
-                        f"row {number}, column {column.name}: {value!r} is not a "
-                        f"{describe_type(column.type)}"
+                        f"row {number}, column {column.name}: {value!r} is not "
+                        f"{with_article(column.type)}"
                     )
 
 
@@ -313,7 +314,7 @@ class Sort(ManyRowsFrame):
             raise QueryTypeError("only a frame with many rows per patient can be sorted")
         _require_series(self.sort_by, "a sort_by() argument")
         if not (is_comparable(self.sort_by.type) or is_code_type(self.sort_by.type)):
-            raise QueryTypeError(f"cannot sort by a {describe_type(self.sort_by.type)} series")
+            raise QueryTypeError(f"cannot sort by {with_article(self.sort_by.type)} series")
         combine_domains(
             Domain(self.source.root),
             self.sort_by.domain,
@@ -516,7 +517,7 @@ class ValueSet(Node):
                 raise QueryTypeError("a set of values cannot contain None")
             if _check_scalar(value) is not self.type:
                 raise QueryTypeError(
-                    f"{value!r} is a {describe_type(_check_scalar(value))}, but the other values "
+                    f"{value!r} is {with_article(_check_scalar(value))}, but the other values "
                     f"are {describe_type(self.type)}s"
                 )
         ordered = tuple(sorted(set(self.values), key=_sort_key))
@@ -606,7 +607,7 @@ def _same_type(op: Op, types: list[Type], what: str) -> Type:
         if other is not first:
             raise _type_error(
                 op,
-                f"Cannot {what} a {describe_type(first)} and a {describe_type(other)}: "
+                f"Cannot {what} {with_article(first)} and {with_article(other)}: "
                 "both sides must be the same type",
             )
     return first
@@ -619,7 +620,7 @@ def _function_type(op: Op, args: tuple[Any, ...]) -> Type:
             raise QueryTypeError("is_in() needs a collection of values")
         if values.type is not lhs.type:
             raise QueryTypeError(
-                f"Cannot check whether a {describe_type(lhs.type)} is in a collection of "
+                f"Cannot check whether {with_article(lhs.type)} is in a collection of "
                 f"{describe_type(values.type)}s"
             )
         return bool
@@ -636,7 +637,7 @@ def _function_type(op: Op, args: tuple[Any, ...]) -> Type:
         for t in types:
             if t is not bool:
                 raise QueryTypeError(
-                    f"&, | and ~ need boolean series, not a {describe_type(t)} series"
+                    f"&, | and ~ need boolean series, not {with_article(t)} series"
                 )
         return bool
     if op is Op.IS_NULL:
@@ -655,11 +656,11 @@ def _function_type(op: Op, args: tuple[Any, ...]) -> Type:
         return float
     if op in (Op.NEG, Op.ABS):
         if not is_numeric(types[0]):
-            raise QueryTypeError(f"Cannot negate a {describe_type(types[0])}")
+            raise QueryTypeError(f"Cannot negate {with_article(types[0])}")
         return types[0]
     if op in (Op.CAST_TO_INT, Op.CAST_TO_FLOAT):
         if types[0] not in (int, float, bool):
-            raise QueryTypeError(f"Cannot convert a {describe_type(types[0])} to a number")
+            raise QueryTypeError(f"Cannot convert {with_article(types[0])} to a number")
         return int if op is Op.CAST_TO_INT else float
     if op is Op.STR_CONTAINS:
         if types[0] is not str or types[1] is not str:
@@ -667,19 +668,19 @@ def _function_type(op: Op, args: tuple[Any, ...]) -> Type:
         return bool
     if op in _DATE_PARTS or op in _DATE_ROUNDING:
         if types[0] is not datetime.date:
-            raise QueryTypeError(f"{op.value} needs a date, not a {describe_type(types[0])}")
+            raise QueryTypeError(f"{op.value} needs a date, not {with_article(types[0])}")
         return int if op in _DATE_PARTS else datetime.date
     if op in _DATE_ADD:
         if types[0] is not datetime.date or types[1] is not int:
             raise QueryTypeError(
                 f"Can only add a whole number of days, weeks, months or years to a date, not "
-                f"a {describe_type(types[1])} to a {describe_type(types[0])}"
+                f"{with_article(types[1])} to {with_article(types[0])}"
             )
         return datetime.date
     if op in _DATE_DIFF:
         for t in types:
             if t is not datetime.date:
-                raise QueryTypeError(f"Cannot subtract a {describe_type(t)} from a date")
+                raise QueryTypeError(f"Cannot subtract {with_article(t)} from a date")
         return int
     if op in (Op.MAXIMUM_OF, Op.MINIMUM_OF):
         t = _same_type(op, types, "take the maximum or minimum of")

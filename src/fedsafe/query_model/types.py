@@ -65,3 +65,9 @@ def describe_type(type_: Type) -> str:
     return {bool: "boolean", int: "integer", float: "float", str: "string"}.get(
         type_, "date" if type_ is datetime.date else repr(type_)
     )
+
+
+def with_article(type_: Type) -> str:
+    """``describe_type`` with "a" or "an" in front, for messages."""
+    name = describe_type(type_)
+    return ("an " if name[0] in "aeiou" else "a ") + name
