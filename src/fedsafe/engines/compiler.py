@@ -102,6 +102,7 @@ class Compiler:
         self._group_tables: dict[GroupKey, ir.Table] = {}
         self._group_columns: dict[tuple[qm.Node, str], str] = {}
         self._group_members: dict[GroupKey, list[qm.Node]] = {}
+        self._group_deps: dict[GroupKey, list[qm.Node]] = {}
         self._group_of: dict[qm.Node, GroupKey] = {}
         self._pick_columns: dict[qm.Node, set[str]] = {}
         self._value_tables: dict[qm.ValueSet, ir.Table] = {}
@@ -157,25 +158,18 @@ class Compiler:
             ):
                 sources.append(node)
         for source in sources:
-            key = (_source_root(source), frozenset(self._deps(source)))
+            deps = self._deps(source)
+            key = (_member_frame(source).root, frozenset(deps))
             self._group_of[source] = key
             self._group_members.setdefault(key, []).append(source)
-
-    def _row_expressions(self, source: qm.Node) -> list[qm.Node]:
-        """The row-level expressions a source evaluates: filters, sort keys, values."""
-        if isinstance(source, qm.PickOneRowPerPatient):
-            return list(qm.frame_filters(source.source)) + list(qm.frame_sorts(source.source))
-        assert isinstance(source, qm.Aggregate)
-        if isinstance(source.source, qm.ManyRowsFrame):
-            return list(qm.frame_filters(source.source))
-        frame = qm.frame_for_series(source.source)  # type: ignore[arg-type]
-        return [*qm.frame_filters(frame), source.source]
+            self._group_deps.setdefault(key, deps)
 
     def _deps(self, source: qm.Node) -> list[qm.Node]:
-        root = _source_root(source)
+        """Patient-level sources a source's row-level expressions read, in first-seen order."""
+        frame = _member_frame(source)
         deps: list[qm.Node] = []
-        for expression in self._row_expressions(source):
-            for dep in self._sources_in(expression, root):
+        for expression in [*qm.frame_filters(frame), *_member_values(source)]:
+            for dep in self._sources_in(expression, frame.root):
                 if dep not in deps:
                     deps.append(dep)
         return deps
@@ -266,10 +260,10 @@ class Compiler:
         root, deps = key
         members = self._group_members[key]
         base = self._load_table(root)
-        joined = self._join_units(base, sorted(deps, key=repr)) if deps else _Joined(base, {})
+        joined = self._join_units(base, self._group_deps[key]) if deps else _Joined(base, {})
         # Each distinct filter condition is computed once per row, as a column; a member's
         # presence is the AND of its conditions' columns.
-        member_filters = {m: _member_filters(m) for m in members}
+        member_filters = {m: qm.frame_filters(_member_frame(m)) for m in members}
         conditions: list[qm.Series] = []
         for filters in member_filters.values():
             conditions += [c for c in filters if c not in conditions]
@@ -302,15 +296,10 @@ class Compiler:
 
     def _episodes_table(self, source: qm.CountEpisodes) -> ir.Table:
         """Episodes need each date's predecessor, so they get a windowed pass of their own."""
-        frame = qm.frame_for_series(source.source)
+        frame = _member_frame(source)
         root = frame.root
-        filters = list(qm.frame_filters(frame))
-        deps: list[qm.Node] = []
-        for expression in [*filters, source.source]:
-            for dep in self._sources_in(expression, root):
-                if dep not in deps:
-                    deps.append(dep)
-        joined = self._join_units(self._load_table(root), deps)
+        filters = qm.frame_filters(frame)
+        joined = self._join_units(self._load_table(root), self._deps(source))
         rows = joined.table
         conditions = [self.expr(c, joined, root).fill_null(False) for c in filters]
         date = self.expr(source.source, joined, root)
@@ -424,7 +413,7 @@ class Compiler:
         return FUNCTIONS[node.op](*args)
 
     def _is_in(self, value: ir.Value, values: qm.ValueSet) -> ir.Value:
-        raw = [v.value if is_code_type(values.type) else v for v in values.values]
+        raw = [_raw(v) for v in values.values]
         if not raw:
             # A column expression (not a bare literal) so it can be aggregated like any other.
             return value.isnull() & ibis.literal(False)
@@ -446,14 +435,23 @@ def _raw(value: Any) -> Any:
     return value.value if is_code_type(type(value)) else value
 
 
-def _member_filters(member: qm.Node) -> tuple[qm.Series, ...]:
-    """The filter conditions deciding which rows a group member reads."""
+def _member_frame(member: qm.Node) -> qm.ManyRowsFrame:
+    """The frame whose rows a patient-level source reads: its filters decide which rows."""
     if isinstance(member, qm.PickOneRowPerPatient):
-        return qm.frame_filters(member.source)
-    assert isinstance(member, qm.Aggregate)
-    if isinstance(member.source, qm.ManyRowsFrame):
-        return qm.frame_filters(member.source)
-    return qm.frame_filters(qm.frame_for_series(member.source))  # type: ignore[arg-type]
+        return member.source
+    if isinstance(member, qm.Aggregate) and isinstance(member.source, qm.ManyRowsFrame):
+        return member.source
+    assert isinstance(member, qm.Aggregate | qm.CountEpisodes)
+    return qm.frame_for_series(member.source)  # type: ignore[arg-type]
+
+
+def _member_values(member: qm.Node) -> list[qm.Node]:
+    """The row-level expressions a source evaluates besides its filters."""
+    if isinstance(member, qm.PickOneRowPerPatient):
+        return list(qm.frame_sorts(member.source))
+    if isinstance(member, qm.Aggregate) and isinstance(member.source, qm.ManyRowsFrame):
+        return []
+    return [member.source]  # type: ignore[attr-defined]
 
 
 def _all_of(table: ir.Table, filters: tuple[qm.Series, ...], columns: dict[Any, str]) -> Any:
@@ -474,17 +472,6 @@ def _any_of(conditions: list[Any]) -> Any:
 
 def _is_patient_exists(node: qm.Aggregate) -> bool:
     return node.op is qm.AggOp.EXISTS and isinstance(node.source, qm.OneRowPerPatientFrame)
-
-
-def _source_root(source: qm.Node) -> qm.SelectTable:
-    if isinstance(source, qm.PickOneRowPerPatient):
-        return source.source.root
-    assert isinstance(source, qm.Aggregate)
-    if isinstance(source.source, qm.ManyRowsFrame):
-        return source.source.root
-    root = source.source.domain.root  # type: ignore[attr-defined]
-    assert root is not None
-    return root
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from fedsafe.errors import DefinitionError
@@ -154,10 +154,16 @@ def compile_dataset(dataset: Dataset) -> qm.Dataset:
 
 def dummy_data_config(dataset: Dataset) -> dict[str, Any]:
     """The dummy data settings, as JSON-safe values (the constraint as a query model)."""
-    config = asdict(dataset._dummy)
-    constraint = dataset._dummy.additional_population_constraint
-    if constraint is not None:
-        from fedsafe.query_model.serialize import to_jsonable
+    from fedsafe.query_model.serialize import to_jsonable
 
-        config["additional_population_constraint"] = to_jsonable(constraint)
-    return config
+    settings = dataset._dummy
+    constraint = settings.additional_population_constraint
+    # Not dataclasses.asdict: it would copy the constraint's whole node tree into dicts first.
+    return {
+        "population_size": settings.population_size,
+        "legacy": settings.legacy,
+        "timeout": settings.timeout,
+        "additional_population_constraint": (
+            None if constraint is None else to_jsonable(constraint)
+        ),
+    }

@@ -7,14 +7,13 @@ researchers import. Filtering or sorting keeps the class, so helpers still work 
 
 from __future__ import annotations
 
-import datetime
 from functools import cache
 from typing import Any
 
 from fedsafe.language.series import BaseSeries, to_node, wrap
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.schema import Column, TableSchema
-from fedsafe.query_model.types import is_valid_type
+from fedsafe.query_model.types import is_valid_type, parse_text
 
 
 class Series:
@@ -165,23 +164,21 @@ class EventFrame(BaseFrame):
 @cache
 def picked_frame_class(event_class: type[EventFrame]) -> type[PatientFrame]:
     """A patient frame class with the same columns as ``event_class`` (but not its helpers)."""
-    columns = {
-        name: value for name, value in vars(event_class).items() if isinstance(value, Series)
-    }
-    for base in event_class.__mro__[1:]:
-        for name, value in vars(base).items():
-            if isinstance(value, Series):
-                columns.setdefault(name, value)
-    return type(event_class.__name__, (PatientFrame,), dict(columns))
+    return type(event_class.__name__, (PatientFrame,), _declared_columns(event_class))
 
 
-def _declared_schema(cls: type) -> TableSchema:
+def _declared_columns(cls: type) -> dict[str, Series]:
+    """The column declarations of a table class and its bases, subclasses overriding."""
     declared: dict[str, Series] = {}
     for klass in reversed(cls.__mro__):
         for name, value in vars(klass).items():
             if isinstance(value, Series):
                 declared[name] = value
-    return TableSchema(tuple(series.to_column() for series in declared.values()))
+    return declared
+
+
+def _declared_schema(cls: type) -> TableSchema:
+    return TableSchema(tuple(series.to_column() for series in _declared_columns(cls).values()))
 
 
 def _inline_value(column: Column, value: Any, where: str) -> Any:
@@ -189,18 +186,7 @@ def _inline_value(column: Column, value: Any, where: str) -> Any:
         return None
     if isinstance(value, str) and column.type is not str:
         try:
-            if column.type is bool:
-                lowered = value.strip().lower()
-                if lowered not in ("t", "f", "true", "false", "1", "0"):
-                    raise ValueError(value)
-                return lowered in ("t", "true", "1")
-            if column.type is int:
-                return int(value)
-            if column.type is float:
-                return float(value)
-            if column.type is datetime.date:
-                return datetime.date.fromisoformat(value)
-            return column.type(value)
+            return parse_text(column.type, value)
         except ValueError as error:
             raise ValueError(
                 f"{where}, column {column.name}: {value!r} is not a valid "
@@ -274,12 +260,7 @@ def table(cls: type) -> BaseFrame:
     """Turn a class of column declarations into the frame researchers query."""
     if not issubclass(cls, PatientFrame | EventFrame):
         raise TypeError("@table classes must subclass PatientFrame or EventFrame")
-    declared: dict[str, Series] = {}
-    for klass in reversed(cls.__mro__):
-        for name, value in vars(klass).items():
-            if isinstance(value, Series):
-                declared[name] = value
-    schema = TableSchema(tuple(series.to_column() for series in declared.values()))
+    schema = _declared_schema(cls)
     name = cls.__name__
     if issubclass(cls, PatientFrame):
         return cls(qm.SelectPatientTable(name, schema))

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from fedsafe.query_model.types import parse_text
+
 _PARAMETERS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "fedsafe_parameters", default=None
 )
@@ -29,27 +31,16 @@ def bound_parameters(params: dict[str, str]) -> Iterator[None]:
 
 
 def _convert(name: str, raw: str, type_: type) -> Any:
+    if type_ not in (str, int, float, bool, datetime.date):
+        raise TypeError(
+            f"get_parameter() type must be str, int, float, bool or date, not {type_!r}"
+        )
     try:
-        if type_ is str:
-            return raw
-        if type_ is int:
-            return int(raw)
-        if type_ is float:
-            return float(raw)
-        if type_ is bool:
-            lowered = raw.strip().lower()
-            if lowered in ("true", "t", "yes", "1"):
-                return True
-            if lowered in ("false", "f", "no", "0"):
-                return False
-            raise ValueError(raw)
-        if type_ is datetime.date:
-            return datetime.date.fromisoformat(raw)
+        return parse_text(type_, raw)
     except ValueError:
         raise ValueError(
             f"Parameter {name!r} is {raw!r}, which is not a valid {type_.__name__}"
         ) from None
-    raise TypeError(f"get_parameter() type must be str, int, float, bool or date, not {type_!r}")
 
 
 def get_parameter(name: str, type: type = str, default: Any = _MISSING) -> Any:

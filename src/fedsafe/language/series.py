@@ -8,26 +8,20 @@ itself, so a mistake raises at the line the researcher wrote.
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from fedsafe.codes import BaseCode, Codelist
 from fedsafe.query_model import nodes as qm
-from fedsafe.query_model.types import describe_type, is_code_type, with_article
+from fedsafe.query_model.types import describe_type, is_code_type, parse_text, with_article
 
 # --------------------------------------------------------------------------------------------
 # Converting what the researcher passed into nodes
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def parse_date(value: str, what: str = "date") -> datetime.date:
     try:
-        if not _ISO_DATE.fullmatch(value):
-            raise ValueError(value)
-        return datetime.date.fromisoformat(value)
+        return parse_text(datetime.date, value)
     except ValueError:
         raise ValueError(
             f"{value!r} is not a valid {what}: write dates as 'YYYY-MM-DD', e.g. '2020-03-31'"

@@ -71,3 +71,34 @@ def with_article(type_: Type) -> str:
     """``describe_type`` with "a" or "an" in front, for messages."""
     name = describe_type(type_)
     return ("an " if name[0] in "aeiou" else "a ") + name
+
+
+TRUE_WORDS = frozenset({"true", "t", "yes", "1"})
+FALSE_WORDS = frozenset({"false", "f", "no", "0"})
+
+
+def parse_text(type_: Type, text: str) -> Any:
+    """A value of ``type_`` from its text form (CSV cells, ``--param`` values).
+
+    Raises ValueError naming what was expected; dates must be YYYY-MM-DD.
+    """
+    if type_ is str:
+        return text
+    if type_ is bool:
+        lowered = text.strip().lower()
+        if lowered in TRUE_WORDS:
+            return True
+        if lowered in FALSE_WORDS:
+            return False
+        raise ValueError(f"{text!r} is not a boolean (expected T/F, true/false, yes/no or 1/0)")
+    if type_ is int:
+        return int(text)
+    if type_ is float:
+        return float(text)
+    if type_ is datetime.date:
+        if len(text) != 10 or text[4] != "-" or text[7] != "-":
+            raise ValueError(f"{text!r} is not a date (expected YYYY-MM-DD)")
+        return datetime.date.fromisoformat(text)
+    if is_code_type(type_):
+        return type_(text)
+    raise TypeError(f"{type_!r} is not a fedsafe value type")
