@@ -300,3 +300,7 @@ def dump_dataset_sql(
             )
         loaded = load_dataset_definition(definition, params, project_dir=project_dir)
         typer.echo(dataset_sql(loaded.dataset, dialect))
+
+
+# Commands in modules of their own register themselves on ``app`` when imported.
+from fedsafe.cli import measures as _measures  # noqa: E402, F401
