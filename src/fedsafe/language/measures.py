@@ -144,6 +144,8 @@ class Measures:
                 groups or (),
                 values["intervals"],
             )
+            # Checks across measures (a group name used with two types) fail here, not later.
+            qm.Measures((*self._state.measures.values(), measure))
         except qm.QueryTypeError as error:
             raise MeasureTypeError(str(error)) from None
         except qm.QueryModelError as error:
