@@ -15,58 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fedsafe.language import INTERVAL
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.intervals import substitute_interval
 from fedsafe.query_model.serialize import SerializationError, dumps, loads
-from spec.tables import e, p
+from measures_strategies import EXISTS_P, denominators, groups, numerators
+from spec.tables import p
 
 FAST = settings(deadline=None, database=None, derandomize=True, max_examples=120)
-
-_in_interval = e.where(e.d1.is_during(INTERVAL))
-BOOLS = [
-    p.b1._node,
-    p.b2._node,
-    p.d1.is_on_or_before(INTERVAL.end_date)._node,
-    _in_interval.exists_for_patient()._node,
-    e.where(e.d1.is_before(INTERVAL.start_date)).exists_for_patient()._node,
-]
-INTS = [
-    p.i1._node,
-    _in_interval.count_for_patient()._node,
-    (INTERVAL.end_date - p.d1).years._node,
-    e.where(e.d1.is_on_or_before(INTERVAL.end_date)).sort_by(e.d1).last_for_patient().i1._node,
-]
-GROUPS = {
-    "g_bool": BOOLS,
-    "g_int": INTS,
-    "g_str": [p.s1._node, p.s2._node],
-    "g_code": [p.c1._node],
-}
-EXISTS_P = p.exists_for_patient()._node
-
-
-def _combined(parts: list[qm.Series]) -> qm.Series:
-    result = parts[0]
-    for part in parts[1:]:
-        result = qm.Function(qm.Op.AND, (result, part))
-    return result
-
-
-bools = st.lists(st.sampled_from(BOOLS), min_size=1, max_size=3).map(_combined)
-numerators = st.one_of(bools, st.sampled_from(INTS))
-# A denominator must not count patients without data: AND it with "has a row in p".
-denominators = st.one_of(
-    bools.map(lambda b: qm.Function(qm.Op.AND, (EXISTS_P, b))),
-    st.sampled_from(INTS).map(lambda i: qm.Case(((EXISTS_P, i),), None)),
-)
-groups = st.lists(
-    st.sampled_from(sorted(GROUPS)).flatmap(
-        lambda name: st.tuples(st.just(name), st.sampled_from(GROUPS[name]))
-    ),
-    max_size=3,
-    unique_by=lambda pair: pair[0],
-).map(tuple)
 
 
 @st.composite
