@@ -33,8 +33,7 @@ def dummy_measures_backend(
     measures: qm.Measures, *, population_size: int | None = None, seed: int = SEED
 ) -> ibis.BaseBackend:
     """An in-memory DuckDB holding random rows for every table the measures read."""
-    # ehrQL's default of 10 dummy patients gives empty measures; measures need more.
-    size = max(population_size or 0, DEFAULT_POPULATION_SIZE)
+    size = population_size or DEFAULT_POPULATION_SIZE
     rng = random.Random(seed)
     intervals = measures.intervals
     first, last = intervals[0][0], intervals[-1][1]

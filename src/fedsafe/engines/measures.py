@@ -35,7 +35,7 @@ from fedsafe.engines.compiler import (
     arrow_type,
     ibis_type,
 )
-from fedsafe.engines.execute import _bound_loader, _unbound_loader, compile_dataset
+from fedsafe.engines.execute import _bound_loader, compile_dataset
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.intervals import substitute_interval
 
@@ -167,12 +167,6 @@ def run_measures(measures: qm.Measures, backend: ibis.BaseBackend) -> pa.Table:
     return _conform(backend.to_pyarrow(expr), measures_schema(measures))
 
 
-def measures_sql(measures: qm.Measures, dialect: str = "duckdb") -> str:
-    """The SQL of the one measures query, for inspection."""
-    expr = compile_measures(measures, _unbound_loader)
-    return str(ibis.to_sql(expr, dialect={"pyspark": "spark"}.get(dialect, dialect)))
-
-
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     columns = [table.column(f.name).cast(f.type) for f in schema]
     return pa.Table.from_arrays(columns, schema=schema)
@@ -237,7 +231,6 @@ __all__ = [
     "PATIENT_ID",
     "compile_measures",
     "measures_schema",
-    "measures_sql",
     "run_measures",
     "run_measures_per_interval",
 ]

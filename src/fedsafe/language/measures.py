@@ -61,7 +61,8 @@ class DisclosureControlConfig:
     enabled: bool = True
 
 
-_UNSET: Any = object()
+# ehrQL's dataset default of 10 dummy patients leaves most measure rows empty.
+DEFAULT_DUMMY_POPULATION_SIZE = 1000
 
 
 @dataclass
@@ -76,7 +77,9 @@ class _Defaults:
 class _State:
     measures: dict[str, qm.Measure] = field(default_factory=dict)
     defaults: _Defaults | None = None
-    dummy: DummyDataConfig = field(default_factory=DummyDataConfig)
+    dummy: DummyDataConfig = field(
+        default_factory=lambda: DummyDataConfig(population_size=DEFAULT_DUMMY_POPULATION_SIZE)
+    )
     disclosure: DisclosureControlConfig = field(default_factory=DisclosureControlConfig)
 
 
@@ -155,7 +158,7 @@ class Measures:
     def configure_dummy_data(
         self,
         *,
-        population_size: int = 10,
+        population_size: int = DEFAULT_DUMMY_POPULATION_SIZE,
         legacy: bool = False,
         timeout: int = 60,
         additional_population_constraint: Any = None,
