@@ -300,3 +300,8 @@ def dump_dataset_sql(
             )
         loaded = load_dataset_definition(definition, params, project_dir=project_dir)
         typer.echo(dataset_sql(loaded.dataset, dialect))
+
+
+from fedsafe.cli.disclosure import check_outputs  # noqa: E402 - after app, which it joins
+
+app.command("check-outputs")(check_outputs)
