@@ -60,28 +60,44 @@ def complementary_cells(grid: Sequence[Sequence[int]], primary: set[Cell]) -> se
 
 
 def determined_cells(suppressed: set[Cell]) -> set[Cell]:
-    """The suppressed cells whose values the published numbers pin down: the bridges."""
-    adjacency: dict[_Node, set[_Node]] = {}
-    for r, c in suppressed:
-        adjacency.setdefault(("r", r), set()).add(("c", c))
-        adjacency.setdefault(("c", c), set()).add(("r", r))
-    return {cell for cell in suppressed if not _connected_without(adjacency, cell)}
+    """The suppressed cells whose values the published numbers pin down: the bridges.
 
-
-def _connected_without(adjacency: dict[_Node, set[_Node]], cell: Cell) -> bool:
-    """Whether the cell's row and column are still connected when the cell's edge is removed."""
-    start, goal = ("r", cell[0]), ("c", cell[1])
-    seen, stack = {start}, [start]
-    while stack:
-        node = stack.pop()
-        for other in adjacency[node]:
-            if {node, other} == {start, goal} or other in seen:
+    Tarjan's bridge-finding in one depth-first pass (iterative, so large tables cannot exhaust
+    Python's recursion limit): an edge to a child is a bridge when nothing below the child
+    reaches back above it.
+    """
+    adjacency: dict[_Node, list[tuple[_Node, Cell]]] = {}
+    for r, c in sorted(suppressed):
+        adjacency.setdefault(("r", r), []).append((("c", c), (r, c)))
+        adjacency.setdefault(("c", c), []).append((("r", r), (r, c)))
+    order: dict[_Node, int] = {}
+    low: dict[_Node, int] = {}
+    bridges: set[Cell] = set()
+    for root in adjacency:
+        if root in order:
+            continue
+        order[root] = low[root] = len(order)
+        stack: list[tuple[_Node, Cell | None, int]] = [(root, None, 0)]
+        while stack:
+            node, via, next_edge = stack[-1]
+            if next_edge < len(adjacency[node]):
+                stack[-1] = (node, via, next_edge + 1)
+                child, cell = adjacency[node][next_edge]
+                if cell == via:
+                    continue
+                if child in order:
+                    low[node] = min(low[node], order[child])
+                else:
+                    order[child] = low[child] = len(order)
+                    stack.append((child, cell, 0))
                 continue
-            if other == goal:
-                return True
-            seen.add(other)
-            stack.append(other)
-    return False
+            stack.pop()
+            if stack and via is not None:
+                parent = stack[-1][0]
+                low[parent] = min(low[parent], low[node])
+                if low[node] > order[parent]:
+                    bridges.add(via)
+    return bridges
 
 
 def _cheapest_path(
