@@ -69,16 +69,26 @@ def test_suppressed_cells_beside_totals_need_review(tmp_path):
 
 
 def test_sidecar_says_which_columns_are_counts(tmp_path):
-    """Without the sidecar 'year' would be taken for a count; with it, it is a label and not
-    inferred; and 'n' findings are not marked inferred."""
+    """Without the sidecar 'code' would be taken for a count and fail rounding; with it, it is
+    a label, and findings about 'n' are not marked inferred."""
     path = write(
-        tmp_path, "t.csv", "year,n\n2021,10\n2022,3\n",
-        {"columns": {"year": "label", "n": "count"}},
+        tmp_path, "t.csv", "code,n\nA12,10\nB07,3\n",
+        {"columns": {"code": "label", "n": "count"}},
     )  # fmt: skip
     report = check_output_file(path, POLICY)
     assert failures(report) == [("small_number_suppression", 2, 3, "n")]
     assert not any(f.inferred for f in report.findings)
-    unlabelled = check_output_file(write(tmp_path, "u.csv", "year,n\n2021,10\n2022,3\n"), POLICY)
+    assert [f.column for f in report.findings] == ["n"]
+
+
+def test_numbers_called_labels_by_a_sidecar_need_review(tmp_path):
+    """Attack: a sidecar that calls a count column a label to switch its checks off."""
+    path = write(tmp_path, "t.csv", "region,n\nA,3\nB,4\n", {"columns": {"n": "label"}})
+    report = check_output_file(path, POLICY)
+    assert report.status is Status.NEEDS_REVIEW
+    review = [f for f in report.findings if f.status is Status.NEEDS_REVIEW]
+    assert [(f.rule, f.column) for f in review] == [("declared_label", "n")]
+    unlabelled = check_output_file(write(tmp_path, "u.csv", "year,n\n2021,10\n"), POLICY)
     assert ("rounding", 1, 2, "year") in failures(unlabelled)
 
 

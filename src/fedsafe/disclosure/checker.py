@@ -12,7 +12,8 @@ checks for that kind, and reports findings with the row and column of each probl
 * derived (a ratio of counts): must be null where a source count is suppressed, and for a
   recorded ``numerator / denominator`` must equal the ratio of the published counts;
 * residual_df: at least the policy's minimum;
-* numbers the checker cannot classify: needs review.
+* numbers the checker cannot classify, and columns a sidecar calls labels that hold only
+  numbers (a sidecar must not be a way to switch checks off): needs review.
 
 Values are always checked against the checking policy; a sidecar never makes a file pass on
 its word alone.
@@ -53,6 +54,23 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
     findings: list[Finding] = []
     for column, (kind, inferred) in kinds.items():
         values = [parse_number(v) for v in table.columns[column]]
+        if (
+            kind == "label"
+            and not inferred
+            and _infer_kind(column, table.columns[column]) != "label"
+        ):
+            findings.append(
+                _finding(
+                    table,
+                    Status.NEEDS_REVIEW,
+                    "declared_label",
+                    "the sidecar calls this column a label but it holds only numbers; a person "
+                    "should confirm it is not a statistic",
+                    column,
+                    None,
+                    inferred,
+                )
+            )
         check = _CHECKS.get(kind)
         if check is not None:
             findings.extend(check(table, column, values, policy, sidecar, inferred, kinds))
