@@ -195,3 +195,11 @@ def test_bad_files_raise_clear_errors(tmp_path, name, text, sidecar, expected):
 def test_missing_file(tmp_path):
     with pytest.raises(OutputFileError, match="no such file"):
         check_output_file(tmp_path / "nope.csv", POLICY)
+
+
+def test_values_rounding_can_produce_pass_even_at_the_threshold(tmp_path):
+    """Found by the round-trip property: under threshold 10 and base 10, 11 is kept and
+    published as 10, so a 10 must not be called an unredacted small count; a 9 still is."""
+    policy = DisclosurePolicy(suppress_at_or_below=10, rounding_base=10)
+    path = write(tmp_path, "t.csv", "n\n10\n9\n20\n")
+    assert failures(check_output_file(path, policy)) == [("small_number_suppression", 2, 3, "n")]

@@ -37,6 +37,7 @@ __all__ = ["check_output_file", "check_output_files"]
 
 _TOTAL_LABELS = frozenset({"total", "totals", "all", "overall", "sum"})
 _RESIDUAL_DF_NAMES = frozenset({"df_resid", "residual_df", "df_residual", "resid_df"})
+_STATISTIC_KINDS = frozenset({"count", "numeric", "residual_df"})  # numbers and nothing else
 _INFERRED_NOTE = " (column kind inferred from its values; a sidecar can say what it holds)"
 
 
@@ -57,7 +58,7 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
         if (
             kind == "label"
             and not inferred
-            and _infer_kind(column, table.columns[column]) != "label"
+            and _infer_kind(column, table.columns[column]) in _STATISTIC_KINDS
         ):
             findings.append(
                 _finding(
@@ -175,9 +176,11 @@ def _check_counts(table, column, values, policy, sidecar, inferred, kinds) -> li
             suppressed += 1
             continue
         count = int(value)
-        if count == 0 and not policy.suppress_zero:
+        if is_possible_protected_count(count, policy):
+            # What the rules can publish, even at or below the threshold: under threshold 10
+            # and base 10, 10 is what 11-14 round to.
             continue
-        if count <= policy.suppress_at_or_below or (count == 0 and policy.suppress_zero):
+        if count <= policy.suppress_at_or_below or count == 0:
             findings.append(
                 _finding(
                     table,
@@ -189,7 +192,7 @@ def _check_counts(table, column, values, policy, sidecar, inferred, kinds) -> li
                     inferred,
                 )
             )
-        elif not is_possible_protected_count(count, policy):
+        else:
             how = (
                 f"to the nearest {policy.base}"
                 if policy.rounding == "nearest"
