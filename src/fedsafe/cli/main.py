@@ -427,3 +427,8 @@ def create_dummy_tables(
             ),
             soft_wrap=True,
         )
+
+
+from fedsafe.cli.disclosure import check_outputs  # noqa: E402 - after app, which it joins
+
+app.command("check-outputs")(check_outputs)
