@@ -31,7 +31,7 @@ test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 benchmark: install
-	$(BIN)/python benchmarks/bench_cohort.py
+	-$(BIN)/python benchmarks/bench_cohort.py
 	$(BIN)/python benchmarks/bench_dummy_data.py
 
 clean:
