@@ -2,8 +2,9 @@
 
 Disclosure control is on unless the definition turns it off: counts are suppressed and rounded
 by :func:`fedsafe.disclosure.protect_measure_table` and what ran is written to the output's
-sidecar (``FILE.disclosure.json``). With no data source, the measures run on generated dummy
-tables, so a researcher can develop the definition before it meets any real data.
+sidecar (``FILE.disclosure.json``). With no data source, the measures run on dummy tables from
+:mod:`fedsafe.dummy_data.measures`, so a researcher can develop the definition before it meets
+any real data.
 """
 
 from __future__ import annotations
@@ -74,10 +75,23 @@ def generate_measures(
 
         loaded = load_measures_definition(definition, params, project_dir=project_dir)
         if source is None:
-            from fedsafe.backends.dummy_measures_data import dummy_measures_backend
+            from fedsafe.dummy_data.measures import dummy_measures_backend
+            from fedsafe.dummy_data.settings import DummyDataSettings
 
-            size = loaded.config.get("dummy_data", {}).get("population_size")
-            backend = dummy_measures_backend(loaded.measures, population_size=size)
+            settings = DummyDataSettings.from_config(loaded.config.get("dummy_data", {}))
+            backend = dummy_measures_backend(
+                loaded.measures,
+                population_size=settings.population_size,
+                timeout=settings.timeout,
+                additional_population_constraint=settings.additional_population_constraint,
+            )
+            console.print(
+                Text(
+                    f"no data source given: measures computed on dummy tables for "
+                    f"{settings.population_size:,} patients"
+                ),
+                soft_wrap=True,
+            )
         else:
             backend = _open_source(source, tables_used(loaded.measures))
         try:

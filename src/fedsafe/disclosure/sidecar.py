@@ -18,7 +18,8 @@ Format (version 1)::
 
 Column kinds: ``count`` (numbers of patients or events), ``magnitude`` (sums of a quantity,
 such as total cost), ``derived`` (computed only from protected columns of the same file, such as
-a ratio), ``label`` (categories and keys; not checked).
+a ratio), ``residual_df`` (a model's residual degrees of freedom), ``label`` (categories
+and keys; not checked).
 """
 
 from __future__ import annotations
@@ -45,12 +46,13 @@ __all__ = [
 SIDECAR_SUFFIX = ".disclosure.json"
 FORMAT_KEY = "fedsafe_disclosure"
 FORMAT_VERSION = 1
-COLUMN_KINDS: tuple[str, ...] = ("count", "magnitude", "derived", "label")
+COLUMN_KINDS: tuple[str, ...] = ("count", "magnitude", "derived", "residual_df", "label")
 RULE_NAMES: tuple[str, ...] = (
     "small_number_suppression",
     "rounding",
     "secondary_suppression",
     "derived_from_protected",
+    "dominance",
 )
 _TOP_KEYS = (FORMAT_KEY, "columns", "rules_applied", "policy")
 
