@@ -287,31 +287,47 @@ class Compiler:
             return self._group_tables[key]
         root, deps, per_interval = key
         members = self._group_members[key]
-        base = self._load_table(root)
-        if per_interval:
-            base = self._in_every_interval(base)
-        joined = self._join_units(base, self._group_deps[key]) if deps else _Joined(base, {})
         # Each distinct filter condition is computed once per row, as a column; a member's
         # presence is the AND of its conditions' columns.
         member_filters = {m: qm.frame_filters(_member_frame(m)) for m in members}
+        distinct_filters = list(dict.fromkeys(member_filters.values()))
         conditions: list[qm.Series] = []
         for filters in member_filters.values():
             conditions += [c for c in filters if c not in conditions]
-        table = joined.table
-        condition_columns: dict[qm.Series, str] = {}
-        if conditions:
-            condition_columns = {c: f"__c{i}" for i, c in enumerate(conditions)}
-            table = table.mutate(
-                **{
-                    name: self.expr(c, joined, root).fill_null(False)
-                    for c, name in condition_columns.items()
-                }
-            )
-            if all(member_filters.values()):
-                # Rows no member wants cannot change any aggregate: drop them before grouping.
-                distinct_filters = list(dict.fromkeys(member_filters.values()))
-                wanted = [_all_of(table, f, condition_columns) for f in distinct_filters]
-                table = table.filter(_any_of(wanted))
+        condition_columns = {c: f"__c{i}" for i, c in enumerate(conditions)}
+        # Rows no member wants cannot change any aggregate: drop them before grouping (only
+        # possible when every member filters).
+        can_drop = bool(conditions) and all(member_filters.values())
+
+        base = self._load_table(root)
+        early_deps = list(self._group_deps[key])
+        late_deps: list[qm.Node] = []
+        done: list[qm.Series] = []
+        if per_interval:
+            # Conditions that don't read INTERVAL are computed, and rows nobody could want
+            # dropped, before each row is repeated once per interval.
+            late_deps = [d for d in early_deps if self._unit_reads_interval(d)]
+            early_deps = [d for d in early_deps if d not in late_deps]
+            early = self._join_units(base, early_deps) if early_deps else _Joined(base, {})
+            done = [c for c in conditions if not self.reads_interval(c)]
+            table = self._add_conditions(early, done, condition_columns, root)
+            if can_drop and done:
+                wanted = [
+                    _all_of(table, tuple(c for c in f if c in done), condition_columns)
+                    for f in distinct_filters
+                ]
+                if all(w is not None for w in wanted):
+                    table = table.filter(_any_of(wanted))
+            table = self._in_every_interval(table)
+            late = self._join_units(table, late_deps) if late_deps else _Joined(table, {})
+            joined = _Joined(late.table, {**early.columns, **late.columns})
+        else:
+            joined = self._join_units(base, early_deps) if deps else _Joined(base, {})
+        remaining = [c for c in conditions if c not in done]
+        table = self._add_conditions(joined, remaining, condition_columns, root)
+        if can_drop and remaining:
+            wanted = [_all_of(table, f, condition_columns) for f in distinct_filters]
+            table = table.filter(_any_of(wanted))
         rows = _Joined(table, joined.columns)
         aggregates: dict[str, ir.Scalar] = {}
         for index, member in enumerate(members):
@@ -324,6 +340,27 @@ class Compiler:
         table = rows.table.group_by(*(rows.table[k] for k in keys)).aggregate(**aggregates)
         self._group_tables[key] = table
         return table
+
+    def _add_conditions(
+        self,
+        joined: _Joined,
+        conditions: list[qm.Series],
+        columns: dict[qm.Series, str],
+        root: qm.SelectTable,
+    ) -> ir.Table:
+        """``joined``'s table with a boolean column (NULL as False) for each condition."""
+        if not conditions:
+            return joined.table
+        return joined.table.mutate(
+            **{columns[c]: self.expr(c, joined, root).fill_null(False) for c in conditions}
+        )
+
+    def _unit_reads_interval(self, source: qm.Node) -> bool:
+        """Whether the table holding ``source`` has a row per patient and interval."""
+        unit = self._group_of.get(source)
+        if unit is not None:
+            return unit[2]
+        return self.reads_interval(source)
 
     def _episodes_table(self, source: qm.CountEpisodes) -> ir.Table:
         """Episodes need each date's predecessor, so they get a windowed pass of their own."""
