@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 
 from fedsafe.disclosure import DisclosurePolicy, TableError
 from fedsafe.disclosure.magnitude import check_magnitude_cell, nk_dominated, p_percent_unsafe
-from fedsafe.disclosure.models import residual_df_problem
 
 POLICY = DisclosurePolicy()
 
@@ -67,12 +66,3 @@ def test_bad_contributions_are_refused(cell, message):
     with pytest.raises(TableError) as caught:
         check_magnitude_cell(cell, POLICY, where="region 'North'")
     assert "region 'North'" in str(caught.value) and message in str(caught.value)
-
-
-def test_residual_degrees_of_freedom():
-    assert residual_df_problem(100, 5, POLICY) is None
-    problem = residual_df_problem(14, 5, POLICY)
-    assert problem is not None and "9 residual degrees of freedom" in problem
-    assert residual_df_problem(15, 5, POLICY) is None  # exactly 10 is enough
-    with pytest.raises(TableError, match="model parameters: expected a whole number"):
-        residual_df_problem(10, -1, POLICY)
