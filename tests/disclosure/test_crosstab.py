@@ -9,10 +9,10 @@ from fedsafe.disclosure.crosstab import protect_crosstab, protect_with_total
 POLICY = DisclosurePolicy()
 
 
-def test_worked_example_hundepool_style_table():
-    """A 3x3 frequency table with one small cell, in the style of the worked examples of
-    Hundepool et al., Statistical Disclosure Control (2012), section 5.2 (cell suppression):
-    the small cell needs three complements forming a rectangle with it."""
+def test_single_small_cell_gets_a_rectangle_of_complements():
+    """One small cell in a 3x3 table: the cheapest protection is the classic rectangle of four
+    suppressed cells described for cell suppression by Hundepool et al., Statistical
+    Disclosure Control (2012), section 5.2 (the values here are our own)."""
     table = protect_crosstab([[3, 20, 30], [15, 40, 22], [18, 25, 60]], POLICY)
     assert table.primary == {(0, 0)}
     assert len(table.complementary) == 3
