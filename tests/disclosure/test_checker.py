@@ -177,7 +177,6 @@ BAD_FILES = [
     ("t.csv", "n\n10.5\n", {"columns": {"n": "count"}}, "line 2, column 'n'"),
     ("t.csv", "n\n10\n", {"columns": {"m": "count"}}, "names column 'm' that"),
     ("t.csv", "n\n10\n", {"columns": {"n": "count"}, "extra": 1}, "unknown key 'extra'"),
-    ("t.txt", "n\n10\n", None, "cannot check this kind of file"),
     ("t.arrow", "not arrow", None, "not a readable table"),
 ]  # fmt: skip
 
@@ -203,3 +202,20 @@ def test_values_rounding_can_produce_pass_even_at_the_threshold(tmp_path):
     policy = DisclosurePolicy(suppress_at_or_below=10, rounding_base=10)
     path = write(tmp_path, "t.csv", "n\n10\n9\n20\n")
     assert failures(check_output_file(path, policy)) == [("small_number_suppression", 2, 3, "n")]
+
+
+def test_files_that_are_not_tables_need_review(tmp_path):
+    path = write(tmp_path, "figure.png", "not really a png")
+    report = check_output_file(path, POLICY)
+    assert report.status is Status.NEEDS_REVIEW
+    assert report.findings[0].rule == "not_a_table"
+
+
+def test_folders_are_expanded_without_sidecars_or_hidden_files(tmp_path):
+    from fedsafe.disclosure.checker import output_files_in
+
+    write(tmp_path, "a.csv", "n\n10\n", {"columns": {"n": "count"}})
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "b.png", "x")
+    write(tmp_path, ".hidden.csv", "n\n3\n")
+    assert output_files_in([tmp_path]) == [tmp_path / "a.csv", tmp_path / "sub" / "b.png"]

@@ -31,10 +31,18 @@ from fedsafe.disclosure.counts import is_possible_protected_count
 from fedsafe.disclosure.errors import OutputFileError
 from fedsafe.disclosure.findings import FileReport, Finding, Status
 from fedsafe.disclosure.policy import DisclosurePolicy
-from fedsafe.disclosure.reading import Redacted, Table, is_small_marker, parse_number, read_table
-from fedsafe.disclosure.sidecar import Sidecar, read_sidecar
+from fedsafe.disclosure.reading import (
+    TABLE_SUFFIXES,
+    Redacted,
+    Table,
+    is_small_marker,
+    is_table_file,
+    parse_number,
+    read_table,
+)
+from fedsafe.disclosure.sidecar import SIDECAR_SUFFIX, Sidecar, read_sidecar
 
-__all__ = ["check_output_file", "check_output_files"]
+__all__ = ["check_output_file", "check_output_files", "output_files_in"]
 
 _TOTAL_LABELS = frozenset({"total", "totals", "all", "overall", "sum"})
 _RESIDUAL_DF_NAMES = frozenset({"df_resid", "residual_df", "df_residual", "resid_df"})
@@ -47,9 +55,40 @@ def check_output_files(paths: Iterable[Path], policy: DisclosurePolicy) -> list[
     return [check_output_file(Path(p), policy) for p in paths]
 
 
+def output_files_in(paths: Iterable[Path]) -> list[Path]:
+    """The files to check: each path given, with folders replaced by every file inside them
+    (sorted, hidden files and sidecars left out, since a sidecar is read with its output)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and not p.name.endswith(SIDECAR_SUFFIX)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            files.append(path)
+    return files
+
+
 def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
-    """Findings for one output file. Unreadable files and sidecars raise OutputFileError."""
+    """Findings for one output file. Unreadable tables and sidecars raise OutputFileError;
+    files that are not tables (images, logs) need review by a person."""
     path = Path(path)
+    if path.is_file() and not is_table_file(path):
+        return FileReport(
+            path,
+            (
+                Finding(
+                    Status.NEEDS_REVIEW,
+                    "not_a_table",
+                    f"fedsafe checks only tables ({', '.join(TABLE_SUFFIXES)}); a person "
+                    "must review this file",
+                ),
+            ),
+        )
     sidecar = read_sidecar(path)
     table = read_table(path)
     kinds = _column_kinds(table, sidecar)
