@@ -105,6 +105,7 @@ def test_summary_table_hides_dominated_means(tmp_path):
         (lambda out: safe_crosstab(["a"], ["row"], out), "clash"),
         (lambda out: safe_summary_table(["a"], [1, 2], out), "groups has 1 values"),
         (lambda out: safe_summary_table(["a"], ["x"], out), "expected a finite number"),
+        (lambda out: safe_summary_table(["a"], [1], out, group_name="n"), "clashes"),
     ],
 )
 def test_bad_input_writes_nothing(tmp_path, call, message):

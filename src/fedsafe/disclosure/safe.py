@@ -119,6 +119,9 @@ def safe_summary_table(
     policy = policy or DisclosurePolicy()
     if len(groups) != len(values):
         raise TableError(f"groups has {len(groups)} values but values has {len(values)}")
+    mean_name = f"mean_{value_name}"
+    if group_name in ("n", mean_name):
+        raise TableError(f"group_name {group_name!r} clashes with the column 'n' or {mean_name!r}")
     keys = _categories(groups, "groups")
     by_group: dict[Hashable, list[float]] = {k: [] for k in keys}
     sizes = Counter(groups)
@@ -132,7 +135,6 @@ def safe_summary_table(
             contributions, policy, where=f"{group_name} {key!r}, {value_name}"
         )
         means.append(sum(contributions) / len(contributions) if verdict.safe else None)
-    mean_name = f"mean_{value_name}"
     table = pa.table(
         {
             group_name: pa.array([str(k) for k in keys], pa.string()),
