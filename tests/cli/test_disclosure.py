@@ -18,7 +18,7 @@ def run(*args):
 def files(tmp_path):
     (tmp_path / "safe.csv").write_text("group,n\nA,10\nB,[REDACTED]\n")
     (tmp_path / "bad.csv").write_text("group,n\nA,10\nB,3\n")
-    (tmp_path / "review.csv").write_text("group,n\nA,[REDACTED]\nTotal,20\n")
+    (tmp_path / "review.csv").write_text("group,mean_age\nA,40.5\nB,51.25\n")
     return tmp_path
 
 

@@ -73,14 +73,17 @@ def test_counts_with_total(tmp_path):
     assert check_output_file(tmp_path / "c.arrow", POLICY).status is Status.PASS
 
 
-def test_counts_without_secondary_suppression_need_review(tmp_path):
-    """Switching secondary suppression off is allowed by policy, but then the checker cannot
-    vouch for the totals and asks for a person."""
+def test_counts_without_secondary_suppression_fail_the_checker(tmp_path):
+    """Switching secondary suppression off is allowed by policy, but the checker then finds
+    the redacted category is the total minus the others."""
     policy = DisclosurePolicy(secondary_suppression=False)
     values = ["a"] * 5 + ["b"] * 30
     table = safe_counts(values, tmp_path / "c.csv", policy=policy)
     assert table.column("n").to_pylist() == [None, 30, 35]
-    assert check_output_file(tmp_path / "c.csv", POLICY).status is Status.NEEDS_REVIEW
+    report = check_output_file(tmp_path / "c.csv", POLICY)
+    assert [(f.rule, f.row) for f in report.findings if f.status is Status.FAIL] == [
+        ("secondary_suppression", 1)
+    ]
 
 
 def test_summary_table_hides_dominated_means(tmp_path):

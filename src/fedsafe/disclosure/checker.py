@@ -5,8 +5,10 @@ otherwise from the values, and then every finding says the kind was inferred), a
 checks for that kind, and reports findings with the row and column of each problem:
 
 * count: small counts (fail), counts that are not rounded as the policy says (fail: the top
-  two reasons OpenSAFELY's checkers send outputs back), suppressed cells in a table that also
-  publishes totals without recorded secondary suppression (needs review);
+  two reasons OpenSAFELY's checkers send outputs back);
+* suppressed cells that the table's own totals give away (fail), worked out from the pattern of
+  suppressed cells (:mod:`fedsafe.disclosure.differencing`); a table with totals the checker
+  cannot read as rows x columns needs review;
 * magnitude: dominance cannot be checked without the contributions, so it passes only when the
   sidecar records that the dominance rules were applied when it was made, else needs review;
 * derived (a ratio of counts): must be null where a source count is suppressed, and for a
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from fedsafe.disclosure.counts import is_possible_protected_count
+from fedsafe.disclosure.differencing import TOTAL_NAMES, recoverable_cells, table_shape
 from fedsafe.disclosure.errors import OutputFileError
 from fedsafe.disclosure.findings import FileReport, Finding, Status
 from fedsafe.disclosure.policy import DisclosurePolicy
@@ -44,7 +47,6 @@ from fedsafe.disclosure.sidecar import SIDECAR_SUFFIX, Sidecar, read_sidecar
 
 __all__ = ["check_output_file", "check_output_files", "output_files_in"]
 
-_TOTAL_LABELS = frozenset({"total", "totals", "all", "overall", "sum"})
 _RESIDUAL_DF_NAMES = frozenset({"df_resid", "residual_df", "df_residual", "resid_df"})
 _NUMBERS_ONLY = frozenset({"count", "numeric", "residual_df"})  # inferred kinds with no text
 _INFERRED_NOTE = " (column kind inferred from its values; a sidecar can say what it holds)"
@@ -107,6 +109,7 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
         check = _CHECKS.get(kind)
         if check is not None:
             findings.extend(check(context))
+    findings.extend(_check_differencing(table, kinds))
     if not findings:
         findings.append(
             Finding(Status.PASS, "no_statistics", "no counts or other statistics to check")
@@ -242,18 +245,6 @@ def _check_counts(col: _Column) -> list[Finding]:
                     index,
                 )
             )
-    if suppressed and "secondary_suppression" not in col.recorded:
-        totals = _totals_in(col.table, col.kinds)
-        if totals:
-            findings.append(
-                col.finding(
-                    Status.NEEDS_REVIEW,
-                    "secondary_suppression",
-                    f"{suppressed} cell(s) are suppressed and the table seems to publish totals "
-                    f"({totals}); check they cannot be recovered by differencing, or make the "
-                    "table with fedsafe's safe crosstab",
-                )
-            )
     if not findings:
         how = "recorded in its sidecar and verified" if col.recorded else "verified"
         findings.append(
@@ -267,16 +258,70 @@ def _check_counts(col: _Column) -> list[Finding]:
     return findings
 
 
-def _totals_in(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> str:
-    """Where the table seems to publish totals: a column or a label named like a total."""
+def _check_differencing(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> list[Finding]:
+    """Suppressed cells that published totals give away (fail), checked from the file alone;
+    for a table with totals the checker cannot read as rows x columns, a person must look."""
+    hidden = {
+        (index, column)
+        for column, (kind, _) in kinds.items()
+        if kind == "count"
+        for index, value in enumerate(table.columns[column])
+        if isinstance(parse_number(value), Redacted) or is_small_marker(parse_number(value))
+    }
+    if not hidden:
+        return []
+    shape = table_shape(table.columns, {c: kind for c, (kind, _) in kinds.items()})
+    inferred = any(inferred for _, inferred in kinds.values())
+    note = _INFERRED_NOTE if inferred else ""
+    if shape is None:
+        totals = _named_like_totals(table, kinds)
+        if not totals:
+            return []
+        return [
+            Finding(
+                Status.NEEDS_REVIEW,
+                "secondary_suppression",
+                f"{len(hidden)} cell(s) are suppressed and the table seems to publish totals "
+                f"({totals}) but is not a plain rows x columns table fedsafe can analyse; check "
+                "the suppressed cells cannot be recovered by differencing" + note,
+                inferred=inferred,
+            )
+        ]
+    if shape.total_row is None and shape.total_column is None:
+        return []
+    findings = [
+        Finding(
+            Status.FAIL,
+            "secondary_suppression",
+            "suppressed cell can be recovered from the published totals by differencing; "
+            "suppress more cells (fedsafe's safe crosstab does)" + note,
+            column=column,
+            row=index + 1,
+            line=table.line_of(index),
+            inferred=inferred,
+        )
+        for index, column in recoverable_cells(shape, hidden)
+    ]
+    return findings or [
+        Finding(
+            Status.PASS,
+            "secondary_suppression",
+            f"none of the {len(hidden)} suppressed cell(s) can be recovered from the totals "
+            "(checked from the pattern of suppressed cells, assuming rows and columns add up to "
+            "their totals)" + note,
+            inferred=inferred,
+        )
+    ]
+
+
+def _named_like_totals(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> str:
+    """Where a table seems to publish totals: a column or a row label named like a total."""
     for column in table.columns:
         if "total" in column.lower():
             return f"column {column!r}"
     for column, (kind, _) in kinds.items():
-        if kind != "label":
-            continue
         for index, value in enumerate(table.columns[column]):
-            if isinstance(value, str) and value.strip().lower() in _TOTAL_LABELS:
+            if kind == "label" and isinstance(value, str) and value.strip().lower() in TOTAL_NAMES:
                 return f"row {index + 1} of column {column!r} is {value!r}"
     return ""
 
