@@ -8,7 +8,7 @@ and record what ran in a sidecar file beside the output, so the checker
 ``docs/disclosure.md`` for the rules, defaults, algorithms and limits.
 """
 
-from fedsafe.disclosure.checker import check_output_file, check_output_files
+from fedsafe.disclosure.checker import check_output_file, output_files_in
 from fedsafe.disclosure.counts import (
     is_possible_protected_count,
     protect_count,
@@ -37,8 +37,8 @@ __all__ = [
     "TableError",
     "check_magnitude_cell",
     "check_output_file",
-    "check_output_files",
     "is_possible_protected_count",
+    "output_files_in",
     "protect_count",
     "protect_counts",
     "protect_crosstab",

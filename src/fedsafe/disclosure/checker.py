@@ -45,16 +45,11 @@ from fedsafe.disclosure.reading import (
 )
 from fedsafe.disclosure.sidecar import SIDECAR_SUFFIX, Sidecar, read_sidecar
 
-__all__ = ["check_output_file", "check_output_files", "output_files_in"]
+__all__ = ["check_output_file", "output_files_in"]
 
 _RESIDUAL_DF_NAMES = frozenset({"df_resid", "residual_df", "df_residual", "resid_df"})
 _NUMBERS_ONLY = frozenset({"count", "numeric", "residual_df"})  # inferred kinds with no text
 _INFERRED_NOTE = " (column kind inferred from its values; a sidecar can say what it holds)"
-
-
-def check_output_files(paths: Iterable[Path], policy: DisclosurePolicy) -> list[FileReport]:
-    """Check each file in turn (see :func:`check_output_file`)."""
-    return [check_output_file(Path(p), policy) for p in paths]
 
 
 def output_files_in(paths: Iterable[Path]) -> list[Path]:

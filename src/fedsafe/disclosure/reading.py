@@ -60,10 +60,6 @@ class Table:
     columns: dict[str, list[object]]
     lines: list[int] | None
 
-    @property
-    def row_count(self) -> int:
-        return len(next(iter(self.columns.values()), []))
-
     def line_of(self, row_index: int) -> int | None:
         return self.lines[row_index] if self.lines is not None else None
 

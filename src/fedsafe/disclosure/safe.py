@@ -3,9 +3,9 @@ protected, with a sidecar recording the rules that ran.
 
 An analysis script inside a backend calls these instead of ``value_counts`` or
 ``pandas.crosstab``; the output then passes the checker as safe by construction instead of
-waiting for a person to redact it. Each helper takes one value per patient (plain sequences,
-so the helpers work with lists, pandas Series or Arrow arrays alike), builds the table,
-applies the policy and writes the file and its sidecar.
+waiting for a person to redact it. Each helper takes one value per patient (a list, a pandas
+Series: any sequence of plain Python or NumPy values), builds the table, applies the policy
+and writes the file and its sidecar.
 """
 
 from __future__ import annotations
