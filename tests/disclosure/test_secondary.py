@@ -82,8 +82,8 @@ def test_no_suppressed_cell_can_be_recovered_by_differencing(cells):
 
 
 @settings(max_examples=60, deadline=None)
-@given(tables, st.integers(min_value=1, max_value=15))
-def test_no_recovery_under_other_thresholds(cells, threshold):
-    policy = DisclosurePolicy(suppress_at_or_below=threshold)
+@given(tables, st.integers(min_value=1, max_value=15), st.booleans())
+def test_no_recovery_under_other_thresholds(cells, threshold, suppress_zero):
+    policy = DisclosurePolicy(suppress_at_or_below=threshold, suppress_zero=suppress_zero)
     table = protect_crosstab(cells, policy)
     assert exactly_recovered(with_totals(cells), hidden_cells(table)) == set()
