@@ -123,3 +123,9 @@ def test_bad_output_paths(tmp_path):
     with pytest.raises(OutputFileError, match="does not exist"):
         safe_counts(["a"], tmp_path / "missing" / "out.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_helpers_use_the_backend_policy_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEDSAFE_DISCLOSURE_POLICY", '{"suppress_at_or_below": 10}')
+    table = safe_counts(["a"] * 9 + ["b"] * 30 + ["c"] * 20, tmp_path / "c.csv")
+    assert table.column("n").to_pylist() == [None, 30, None, 60]

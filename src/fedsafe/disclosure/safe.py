@@ -5,7 +5,8 @@ An analysis script inside a backend calls these instead of ``value_counts`` or
 ``pandas.crosstab``; the output then passes the checker as safe by construction instead of
 waiting for a person to redact it. Each helper takes one value per patient (a list, a pandas
 Series: any sequence of plain Python or NumPy values), builds the table, applies the policy
-and writes the file and its sidecar.
+and writes the file and its sidecar. Without a ``policy`` argument they use the backend's
+(:meth:`DisclosurePolicy.from_environment`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def safe_counts(
     is the true total, protected like the rest, with secondary suppression so a redacted
     category is not the total minus the others.
     """
-    return _frequency_table(values, None, output, name, policy or DisclosurePolicy())
+    return _frequency_table(
+        values, None, output, name, policy or DisclosurePolicy.from_environment()
+    )
 
 
 def safe_crosstab(
@@ -61,7 +64,9 @@ def safe_crosstab(
     """
     if len(rows) != len(columns):
         raise TableError(f"rows has {len(rows)} values but columns has {len(columns)}")
-    return _frequency_table(rows, columns, output, row_name, policy or DisclosurePolicy())
+    return _frequency_table(
+        rows, columns, output, row_name, policy or DisclosurePolicy.from_environment()
+    )
 
 
 def _frequency_table(
@@ -116,7 +121,7 @@ def safe_summary_table(
     rules. The sum is not published: beside the mean it would give the unrounded count back.
     Missing values (None) are left out of the mean but counted in ``n``.
     """
-    policy = policy or DisclosurePolicy()
+    policy = policy or DisclosurePolicy.from_environment()
     if len(groups) != len(values):
         raise TableError(f"groups has {len(groups)} values but values has {len(values)}")
     mean_name = f"mean_{value_name}"
