@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,7 @@ class _Column:
     def raw(self) -> list[object]:
         return self.table.columns[self.name]
 
-    @property
+    @cached_property
     def values(self) -> list[object]:
         return [parse_number(v) for v in self.raw]
 
