@@ -289,7 +289,8 @@ def _check_differencing(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> 
         Finding(
             Status.FAIL,
             "secondary_suppression",
-            "suppressed cell can be recovered from the published totals by differencing; "
+            "suppressed cell can be recovered from the published totals by differencing (to "
+            "within their rounding); "
             "suppress more cells (fedsafe's safe crosstab does)" + note,
             column=column,
             row=index + 1,
