@@ -94,6 +94,38 @@ def test_counts_are_suppressed_and_rounded_by_default(project: Path) -> None:
     assert sidecar["policy"]["rounding_base"] == 5
 
 
+def test_the_backend_policy_from_the_environment_is_applied(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "FEDSAFE_DISCLOSURE_POLICY", '{"suppress_at_or_below": 2, "rounding": "none"}'
+    )
+    (project / "measures.py").write_text(DEFINITION)
+    result = _run("measures.py", "--output", "out.csv", "--dummy-tables", "tables")
+    assert result.exit_code == 0, result.output
+    # Nothing at or below 2 and no rounding: every count survives as it is.
+    assert (project / "out.csv").read_text() == (
+        f"{HEADER_ROW}\n"
+        "high_dose,2022-01-01,2022-01-31,0.6,12,20,female\n"
+        "high_dose,2022-01-01,2022-01-31,0.6,3,5,male\n"
+    )
+    sidecar = json.loads((project / "out.csv.disclosure.json").read_text())
+    assert sidecar["policy"]["suppress_at_or_below"] == 2
+    assert sidecar["policy"]["rounding"] == "none"
+
+
+def test_a_bad_backend_policy_is_refused_and_nothing_is_written(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEDSAFE_DISCLOSURE_POLICY", '{"supress_at_or_below": 2}')
+    (project / "measures.py").write_text(DEFINITION)
+    result = _run("measures.py", "--output", "out.csv", "--dummy-tables", "tables")
+    assert result.exit_code == 2
+    assert "supress_at_or_below" in result.stderr
+    assert not (project / "out.csv").exists()
+    assert not (project / "out.csv.disclosure.json").exists()
+
+
 def test_exact_counts_when_the_definition_turns_disclosure_control_off(project: Path) -> None:
     (project / "measures.py").write_text(UNPROTECTED)
     result = _run("measures.py", "--output", "out.csv", "--dummy-tables", "tables")

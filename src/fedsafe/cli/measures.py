@@ -112,15 +112,19 @@ def generate_measures(
 
 
 def write_measures(table: pa.Table, output: Path, *, disclosure_control: bool = True) -> int:
-    """Protect (unless told not to) and write the table, then its sidecar; the row count."""
+    """Protect (unless told not to) and write the table, then its sidecar; the row count.
+
+    The policy is read before anything is written, so a bad one leaves no output behind.
+    """
     from fedsafe.disclosure import DisclosurePolicy, protect_measure_table, write_sidecar
     from fedsafe.io.writers import write_dataset
 
     record: dict[str, Any]
     if disclosure_control:
-        # The one place measures meet disclosure control: the default policy is ehrQL's
+        # The one place measures meet disclosure control: the backend's policy when the
+        # executor gives one (FEDSAFE_DISCLOSURE_POLICY), else the defaults, which are ehrQL's
         # (counts <= 7 redacted, then rounded to the nearest 5).
-        table, record = protect_measure_table(table, DisclosurePolicy())
+        table, record = protect_measure_table(table, DisclosurePolicy.from_environment())
     else:
         kinds = dict.fromkeys(table.column_names, "label")
         kinds.update(numerator="count", denominator="count", ratio="derived")
