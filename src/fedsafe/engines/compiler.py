@@ -130,7 +130,7 @@ class Compiler:
         self.plan(dataset)
         universe = self.universe(dataset.population)
         series = [dataset.population] + [s for _, s in dataset.variables]
-        joined = self._join_sources(universe, series)
+        joined = self.join_sources(universe, series)
         population = self.expr(dataset.population, joined, None)
         table = joined.table.filter(population.fill_null(False))
         joined = _Joined(table, joined.columns)
@@ -222,9 +222,11 @@ class Compiler:
             elif isinstance(node, qm.Function | qm.Case):
                 stack.extend(node.children())
 
-    def _join_sources(
+    def join_sources(
         self, base: ir.Table, series: list[qm.Node], root: qm.SelectTable | None = None
     ) -> _Joined:
+        """``base`` (keyed by patient, or patient and interval) with the patient-level sources
+        these series read joined on; ``expr`` then evaluates the series over the result."""
         sources: list[qm.Node] = []
         for s in series:
             for source in self._sources_in(s, root):

@@ -93,7 +93,7 @@ def compile_measures(measures: qm.Measures, load_table: TableLoader) -> ir.Table
     for measure in measures.measures:
         series += [measure.numerator, measure.counted]
         series += [s for _, s in measure.group_by]
-    joined = compiler._join_sources(base, series)
+    joined = compiler.join_sources(base, series)
 
     # Each measure's values as columns of the (patient, interval) row.
     per_measure: dict[str, ir.Value] = {}
