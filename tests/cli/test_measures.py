@@ -142,6 +142,40 @@ def test_exact_counts_when_the_definition_turns_disclosure_control_off(project: 
     assert sidecar["columns"]["numerator"] == "count"
 
 
+def test_one_file_per_measure_with_a_folder_output(project: Path) -> None:
+    (project / "measures.py").write_text(
+        UNPROTECTED
+        + 'measures.define_measure("rx_count", numerator=rx.count_for_patient(), '
+        + 'denominator=rx.exists_for_patient(), intervals=months(2).starting_on("2022-01-01"))\n'
+    )
+    result = _run("measures.py", "--output", "out/:csv", "--dummy-tables", "tables")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (project / "out").iterdir()) == [
+        "high_dose.csv",
+        "high_dose.csv.disclosure.json",
+        "rx_count.csv",
+        "rx_count.csv.disclosure.json",
+    ]
+    # Each file has its own measure's groups only, and no measure column.
+    assert (project / "out" / "high_dose.csv").read_text() == (
+        "interval_start,interval_end,ratio,numerator,denominator,sex\n"
+        "2022-01-01,2022-01-31,0.6,12,20,female\n"
+        "2022-01-01,2022-01-31,0.6,3,5,male\n"
+    )
+    # 25 patients with one January prescription each.
+    assert (project / "out" / "rx_count.csv").read_text() == (
+        "interval_start,interval_end,ratio,numerator,denominator\n2022-01-01,2022-01-31,1.0,25,25\n"
+    )
+
+
+def test_a_folder_output_with_an_unknown_format_is_refused(project: Path) -> None:
+    (project / "measures.py").write_text(DEFINITION)
+    result = _run("measures.py", "--output", "out/:txt", "--dummy-tables", "tables")
+    assert result.exit_code == 2
+    assert "unknown output format" in result.stderr
+    assert not (project / "out").exists()
+
+
 def test_dummy_data_when_no_data_source_is_given(project: Path) -> None:
     (project / "measures.py").write_text(UNPROTECTED)
     result = _run("measures.py", "--output", "out.csv")

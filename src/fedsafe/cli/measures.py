@@ -10,10 +10,13 @@ any real data.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 from rich.text import Text
 
@@ -28,6 +31,9 @@ from fedsafe.cli.main import (
     parse_params,
 )
 
+if TYPE_CHECKING:
+    from fedsafe.query_model import nodes as qm
+
 
 @app.command("generate-measures")
 def generate_measures(
@@ -38,7 +44,10 @@ def generate_measures(
         typer.Option(
             "--output",
             "-o",
-            help="Where to write the measures: .csv, .csv.gz, .arrow, .feather or .parquet.",
+            help=(
+                "Where to write the measures: .csv, .csv.gz, .arrow, .feather or .parquet; "
+                "or DIR/:csv (any of those formats) for one file per measure in DIR."
+            ),
             show_default=False,
         ),
     ],
@@ -65,9 +74,7 @@ def generate_measures(
         params = parse_params(param or [])
         source = None if dsn is None and dummy_tables is None else _choose_source(dsn, dummy_tables)
 
-        from fedsafe.io.writers import check_output_path
-
-        check_output_path(output)
+        targets = OutputTargets.parse(output)
 
         from fedsafe.engines.measures import run_measures
         from fedsafe.loader import load_measures_definition
@@ -99,16 +106,56 @@ def generate_measures(
         finally:
             backend.disconnect()
         enabled = loaded.config.get("disclosure_control", {}).get("enabled", True) is not False
-        rows = write_measures(table, output, disclosure_control=enabled)
+        rows = 0
+        for path, part in targets.split(table, loaded.measures):
+            rows += write_measures(part, path, disclosure_control=enabled)
         elapsed = time.monotonic() - started
         note = "" if enabled else " (disclosure control turned off by the definition)"
         console.print(
             Text(
-                f"wrote {rows:,} row{'' if rows == 1 else 's'} to {output} in {elapsed:.1f} s"
-                + note
+                f"wrote {rows:,} row{'' if rows == 1 else 's'} to {targets.describe()} in "
+                f"{elapsed:.1f} s" + note
             ),
             soft_wrap=True,
         )
+
+
+@dataclass(frozen=True)
+class OutputTargets:
+    """Where the table goes: one file, or (``DIR/:csv``, as ehrQL has it) a file per measure."""
+
+    path: Path
+    per_measure_format: str | None = None
+
+    @classmethod
+    def parse(cls, output: Path) -> OutputTargets:
+        """Check the output is writable before any slow work; nothing is created."""
+        from fedsafe.io.writers import check_output_path
+
+        if output.name.startswith(":"):
+            extension = output.name[1:]
+            check_output_path(output.parent / f"measure.{extension}")
+            return cls(output.parent, extension)
+        check_output_path(output)
+        return cls(output)
+
+    def describe(self) -> str:
+        if self.per_measure_format is None:
+            return str(self.path)
+        return f"one {self.per_measure_format} file per measure in {self.path}"
+
+    def split(self, table: pa.Table, measures: qm.Measures) -> Iterator[tuple[Path, pa.Table]]:
+        """Each file's path and rows; a measure's own file drops the ``measure`` column and the
+        group columns of other measures."""
+        if self.per_measure_format is None:
+            yield self.path, table
+            return
+        names = table.column("measure")
+        for measure in measures.measures:
+            rows = table.filter(pc.equal(names, measure.name))
+            own = [name for name, _ in measure.group_by]
+            columns = table.column_names[1:6] + own
+            yield self.path / f"{measure.name}.{self.per_measure_format}", rows.select(columns)
 
 
 def write_measures(table: pa.Table, output: Path, *, disclosure_control: bool = True) -> int:
