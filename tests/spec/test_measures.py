@@ -1,8 +1,8 @@
 """Spec: measures, run in one pass on every engine, against tables whose results are worked out
 by hand.
 
-ehrQL documents that a patient counts in an interval's row when its denominator is true (or a
-non-zero integer); the numerator is summed over those patients only (NULL counts as 0); the
+ehrQL counts a patient in an interval's row when its denominator is true (or a positive
+integer); the numerator is summed over those patients only (NULL counts as 0); the
 ratio is numerator / denominator; group_by columns split the rows; INTERVAL stands for each
 interval's start and end dates in turn. Every case is also checked against the same measures run
 one query per interval, so the one-pass query and the plain dataset engine agree.
@@ -175,10 +175,11 @@ CASES = [
             """,
         },
         _integer_counts,
-        # Patients 2 (zero) and 3 (NULL) are not counted; 1 and 4 are (2 + -1 = 1).
+        # Only patient 1 (2) is counted: 2 (zero), 3 (NULL) and 4 (negative) are not, so
+        # patient 4's event on the 14th is not in the second week's numerator.
         [
-            ("m", "2020-01-01", "2020-01-07", 2.0, 2, 1, {}),
-            ("m", "2020-01-08", "2020-01-14", 2.0, 2, 1, {}),
+            ("m", "2020-01-01", "2020-01-07", 1.0, 2, 2, {}),
+            ("m", "2020-01-08", "2020-01-14", 0.5, 1, 2, {}),
         ],
     ),
     MeasureCase(

@@ -974,8 +974,8 @@ def check_measure_name(name: Any, what: str = "Measure name") -> None:
 class Measure(Node):
     """One measure: per interval and group, the sum of numerator over the sum of denominator.
 
-    A patient counts in an interval's row when its denominator is true (boolean) or not zero
-    (integer); the numerator is summed over those patients only, as ehrQL documents.
+    A patient counts in an interval's row when its denominator is true (boolean) or positive
+    (integer); the numerator is summed over those patients only, as ehrQL does.
     """
 
     name: str
@@ -1071,10 +1071,11 @@ class Measure(Node):
 
     @property
     def counted(self) -> Series:
-        """True for a patient who counts in the denominator: true, or an integer not zero."""
+        """True for a patient who counts in the denominator: true, or a positive integer (as
+        ehrQL's measures do: zero, negative and NULL denominators leave a patient out)."""
         if self.denominator.type is bool:
             return self.denominator
-        return Function(Op.NE, (self.denominator, Value(0)))
+        return Function(Op.GT, (self.denominator, Value(0)))
 
 
 @node
