@@ -121,12 +121,6 @@ BAD_MEASURES: list[tuple[str, Callable[[Measures], None], type[Exception], str]]
         "ends (2020-01-01) before it starts (2020-02-01)",
     ),
     (
-        "the same interval twice",
-        lambda m: m.define_measure("a", **_with(intervals=[("2020-01-01", "2020-01-31")] * 2)),
-        MeasureError,
-        "same interval twice",
-    ),
-    (
         "group_by not a dictionary",
         lambda m: m.define_measure("a", **_with(group_by=[p.s1])),
         MeasureTypeError,
@@ -222,12 +216,24 @@ def test_a_refused_measure_leaves_the_collection_as_it_was() -> None:
     assert compile_measures(measures) == before
 
 
-def test_group_columns_of_one_name_must_have_one_type() -> None:
+def test_a_group_name_must_mean_the_same_in_every_measure() -> None:
     measures = create_measures()
     measures.define_measure("a", **_with(group_by={"g": p.s1}))
-    with pytest.raises(MeasureTypeError, match="'g' of measure 'b' is an integer series"):
-        measures.define_measure("b", **_with(group_by={"g": p.i1}))
-    assert len(measures) == 1
+    measures.define_measure("b", **_with(group_by={"g": p.s1}))  # the same definition: fine
+    with pytest.raises(MeasureError, match="'g' of measure 'c' is defined differently"):
+        measures.define_measure("c", **_with(group_by={"g": p.s2}))
+    assert len(measures) == 2
+
+
+def test_intervals_are_sorted_and_repeats_dropped() -> None:
+    measures = create_measures()
+    jan, feb = ("2020-01-01", "2020-01-31"), ("2020-02-01", "2020-02-29")
+    measures.define_measure("a", **_with(intervals=[feb, jan, feb]))
+    (measure,) = compile_measures(measures).measures
+    assert measure.intervals == (
+        (datetime.date(2020, 1, 1), datetime.date(2020, 1, 31)),
+        (datetime.date(2020, 2, 1), datetime.date(2020, 2, 29)),
+    )
 
 
 def test_no_measures_is_refused() -> None:

@@ -1047,8 +1047,10 @@ class Measure(Node):
                 raise QueryModelError(
                     f"an interval of {where} ends ({end}) before it starts ({start})"
                 )
-        if len(set(self.intervals)) != len(self.intervals):
-            raise QueryModelError(f"{where} lists the same interval twice")
+        # One row per interval, in date order, however they were listed (as ehrQL does).
+        ordered = tuple(sorted(set(self.intervals)))
+        if ordered != self.intervals:
+            object.__setattr__(self, "intervals", ordered)
         self._check_population()
 
     def _check_population(self) -> None:
@@ -1088,7 +1090,7 @@ class Measures(Node):
         if not isinstance(self.measures, tuple) or not self.measures:
             raise QueryModelError("No measures: call measures.define_measure(...) at least once")
         names: set[str] = set()
-        group_types: dict[str, Type] = {}
+        groups: dict[str, tuple[str, Series]] = {}
         for measure in self.measures:
             if not isinstance(measure, Measure):
                 raise QueryTypeError("every measure must be a Measure")
@@ -1096,13 +1098,13 @@ class Measures(Node):
                 raise QueryModelError(f"Measure {measure.name!r} is defined twice")
             names.add(measure.name)
             for name, series in measure.group_by:
-                known = group_types.setdefault(name, series.type)
-                if known is not series.type:
-                    raise QueryTypeError(
-                        f"group_by {name!r} of measure {measure.name!r} is "
-                        f"{with_article(series.type)} series, but another measure groups by "
-                        f"{name!r} as {with_article(known)} series: they share one output "
-                        "column, so give them one type or different names"
+                first, known = groups.setdefault(name, (measure.name, series))
+                if known != series:
+                    raise QueryModelError(
+                        f"group_by {name!r} of measure {measure.name!r} is defined differently "
+                        f"from group_by {name!r} of measure {first!r}: a group name is one "
+                        "output column, so it must mean the same in every measure; give "
+                        "different groupings different names"
                     )
 
     @property
