@@ -10,8 +10,10 @@ looks for the combinations they miss.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
+import ibis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -110,3 +112,30 @@ def test_one_pass_equals_one_query_per_interval(
         backend.disconnect()
     assert one_pass.schema == reference.schema
     assert _sorted(one_pass) == _sorted(reference)
+
+
+def _sql_for(intervals: int) -> str:
+    from fedsafe.engines.execute import _unbound_loader
+    from fedsafe.engines.measures import compile_measures
+    from fedsafe.language import INTERVAL, create_measures, weeks
+    from fedsafe.language.measures import compile_measures as compile_language
+
+    measures = create_measures()
+    in_interval = e.where(e.d1.is_during(INTERVAL))
+    measures.define_measure(
+        "m",
+        numerator=in_interval.count_for_patient(),
+        denominator=p.exists_for_patient() & p.d1.is_before(INTERVAL.start_date),
+        group_by={"s1": p.s1},
+        intervals=weeks(intervals).starting_on("2020-01-01"),
+    )
+    expr = compile_measures(compile_language(measures), _unbound_loader)
+    return re.sub(r"ibis_pyarrow_memtable_\w+", "MEMTABLE", str(ibis.to_sql(expr)))
+
+
+def test_the_query_is_the_same_whatever_the_number_of_intervals() -> None:
+    # The intervals are rows of an inline table, not parts of the query: one query serves 3
+    # weeks or 300, and reads each table the same number of times.
+    three, three_hundred = _sql_for(3), _sql_for(300)
+    assert three == three_hundred
+    assert three.count('FROM "e"') == 1
