@@ -32,6 +32,7 @@ from fedsafe.cli.main import (
 )
 
 if TYPE_CHECKING:
+    from fedsafe.disclosure import DisclosurePolicy
     from fedsafe.query_model import nodes as qm
 
 
@@ -81,11 +82,13 @@ def generate_measures(
         from fedsafe.query_model.nodes import tables_used
 
         loaded = load_measures_definition(definition, params, project_dir=project_dir)
+        enabled = loaded.config["disclosure_control"]["enabled"]
+        policy = _policy() if enabled else None  # a bad policy stops us before the slow work
         if source is None:
             from fedsafe.dummy_data.measures import dummy_measures_backend
             from fedsafe.dummy_data.settings import DummyDataSettings
 
-            settings = DummyDataSettings.from_config(loaded.config.get("dummy_data", {}))
+            settings = DummyDataSettings.from_config(loaded.config["dummy_data"])
             backend = dummy_measures_backend(
                 loaded.measures,
                 population_size=settings.population_size,
@@ -105,10 +108,9 @@ def generate_measures(
             table = run_measures(loaded.measures, backend)
         finally:
             backend.disconnect()
-        enabled = loaded.config.get("disclosure_control", {}).get("enabled", True) is not False
         rows = 0
         for path, part in targets.split(table, loaded.measures):
-            rows += write_measures(part, path, disclosure_control=enabled)
+            rows += write_measures(part, path, policy)
         elapsed = time.monotonic() - started
         note = "" if enabled else " (disclosure control turned off by the definition)"
         console.print(
@@ -158,20 +160,24 @@ class OutputTargets:
             yield self.path / f"{measure.name}.{self.per_measure_format}", rows.select(columns)
 
 
-def write_measures(table: pa.Table, output: Path, *, disclosure_control: bool = True) -> int:
-    """Protect (unless told not to) and write the table, then its sidecar; the row count.
+def _policy() -> DisclosurePolicy:
+    """The backend's disclosure policy when the executor gives one (FEDSAFE_DISCLOSURE_POLICY),
+    else the defaults, which are ehrQL's (counts <= 7 redacted, then rounded to the nearest 5)."""
+    from fedsafe.disclosure import DisclosurePolicy
 
-    The policy is read before anything is written, so a bad one leaves no output behind.
-    """
-    from fedsafe.disclosure import DisclosurePolicy, protect_measure_table, write_sidecar
+    return DisclosurePolicy.from_environment()
+
+
+def write_measures(table: pa.Table, output: Path, policy: DisclosurePolicy | None) -> int:
+    """Protect the table with ``policy`` (None: the definition turned protection off), write it,
+    then its sidecar; return the row count."""
+    from fedsafe.disclosure import protect_measure_table, write_sidecar
     from fedsafe.io.writers import write_dataset
 
     record: dict[str, Any]
-    if disclosure_control:
-        # The one place measures meet disclosure control: the backend's policy when the
-        # executor gives one (FEDSAFE_DISCLOSURE_POLICY), else the defaults, which are ehrQL's
-        # (counts <= 7 redacted, then rounded to the nearest 5).
-        table, record = protect_measure_table(table, DisclosurePolicy.from_environment())
+    if policy is not None:
+        # The one place measures meet disclosure control.
+        table, record = protect_measure_table(table, policy)
     else:
         kinds = dict.fromkeys(table.column_names, "label")
         kinds.update(numerator="count", denominator="count", ratio="derived")

@@ -119,10 +119,16 @@ def load_measures_definition(
     raw, definition, project_dir, shown = _evaluate(
         path, params, project_dir, timeout, stderr, "measures"
     )
+    return _parse_measures_reply(raw, definition, project_dir, shown)
+
+
+def _parse_measures_reply(
+    raw: bytes, definition: Path, project_dir: Path, shown: str
+) -> LoadedMeasures:
     reply = _successful_reply(raw, project_dir, shown)
     text = reply.get("measures")
     config = reply.get("measures_config")
-    if not isinstance(text, str) or not isinstance(config, dict):
+    if not isinstance(text, str) or not _is_measures_config(config):
         raise _garbage(shown)
     from fedsafe.query_model import serialize
 
@@ -135,6 +141,17 @@ def load_measures_definition(
     if not isinstance(measures, nodes.Measures):
         raise DefinitionLoadError(f"{shown}: the definition did not produce measures")
     return LoadedMeasures(measures, config, definition)
+
+
+def _is_measures_config(config: Any) -> bool:
+    """Whether the settings a measures definition sent back have the shape trusted code reads
+    (their values are checked where they are used)."""
+    return (
+        isinstance(config, dict)
+        and isinstance(config.get("dummy_data"), dict)
+        and isinstance(config.get("disclosure_control"), dict)
+        and isinstance(config["disclosure_control"].get("enabled"), bool)
+    )
 
 
 def _evaluate(
