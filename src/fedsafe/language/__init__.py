@@ -5,6 +5,7 @@ from fedsafe.language.dataset import Dataset, create_dataset
 from fedsafe.language.frames import EventFrame, PatientFrame, Series, table
 from fedsafe.language.functions import case, maximum_of, minimum_of, when
 from fedsafe.language.parameters import get_parameter
+from fedsafe.language.permissions import claim_permissions
 from fedsafe.language.series import (
     BoolEventSeries,
     BoolPatientSeries,
@@ -47,6 +48,7 @@ __all__ = [
     "StrEventSeries",
     "StrPatientSeries",
     "case",
+    "claim_permissions",
     "codelist_from_csv",
     "codelist_from_csv_lines",
     "create_dataset",

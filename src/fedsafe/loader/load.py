@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -26,6 +26,7 @@ from typing import IO, Any, TextIO
 from fedsafe.errors import DefinitionError
 from fedsafe.loader.protocol import PROTOCOL
 from fedsafe.loader.sandbox import child_environment, make_private_home
+from fedsafe.permissions import UnknownPermissionError, check_permission_names
 from fedsafe.query_model import nodes
 
 __all__ = ["DefinitionLoadError", "LoadedDefinition", "load_dataset_definition"]
@@ -36,11 +37,16 @@ MAX_REPLY_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True)
 class LoadedDefinition:
-    """A dataset definition, evaluated: its query model and its dummy data settings."""
+    """A dataset definition, evaluated: its query model, dummy data settings and claims.
+
+    ``claimed_permissions`` are what the definition claimed with ``claim_permissions``; they
+    count on dummy data only (see :mod:`fedsafe.permissions`).
+    """
 
     dataset: nodes.Dataset
     dummy_data_config: dict[str, Any]
     definition_path: Path
+    claimed_permissions: tuple[str, ...] = ()
 
 
 class DefinitionLoadError(DefinitionError):
@@ -70,6 +76,7 @@ def load_dataset_definition(
     path: Path,
     params: Mapping[str, str] | None = None,
     *,
+    user_args: Sequence[str] = (),
     project_dir: Path | None = None,
     timeout: float = 120,
     stderr: TextIO | None = None,
@@ -79,7 +86,8 @@ def load_dataset_definition(
     ``project_dir`` is the child's working directory (default: ours), so that paths such as
     ``codelist_from_csv("codelists/x.csv", ...)`` mean the same as they do for ehrQL, whose
     definitions are run from the project's root. What the definition prints is passed on to
-    ``stderr`` (default: ``sys.stderr``).
+    ``stderr`` (default: ``sys.stderr``). ``user_args`` become the definition's
+    ``sys.argv[1:]``, for it to read with ``argparse`` as under ehrQL.
     """
     project_dir = (project_dir or Path.cwd()).resolve()
     definition = _check_definition_path(Path(path), project_dir)
@@ -91,6 +99,7 @@ def load_dataset_definition(
         "protocol": PROTOCOL,
         "definition": str(definition),
         "params": dict(params or {}),
+        "argv": [str(arg) for arg in user_args],
         "project_dir": str(project_dir),
     }
     home = make_private_home()
@@ -265,9 +274,16 @@ def _parse_reply(raw: bytes, definition: Path, project_dir: Path, shown: str) ->
     if reply.get("ok") is True:
         text = reply.get("dataset")
         config = reply.get("dummy_data_config")
+        claims = reply.get("claimed_permissions", [])
         if not isinstance(text, str) or not isinstance(config, dict):
             raise garbage
-        return LoadedDefinition(_rebuild(text, shown), config, definition)
+        if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
+            raise garbage
+        try:
+            claimed = check_permission_names(claims)
+        except UnknownPermissionError as exc:
+            raise DefinitionLoadError(f"{shown}: {exc}") from None
+        return LoadedDefinition(_rebuild(text, shown), config, definition, claimed)
     error = reply.get("error")
     if reply.get("ok") is not False or not isinstance(error, dict):
         raise garbage
