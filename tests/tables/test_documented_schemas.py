@@ -1,8 +1,8 @@
-"""Every table and column ehrQL documents for the tpp, emis and smoketest schemas exists here.
+"""Every table and column ehrQL documents for the core, tpp, emis and smoketest schemas exists.
 
 The expected lists below are transcribed by hand from ehrQL's public schema reference,
-``docs/includes/generated_docs/schemas/{tpp,emis,smoketest}.md`` in opensafely-core/ehrql
-(tpp and emis at commit 01e45b9f85205a7974d7e101e7d7e28fb514ed8f, smoketest at 31ec5739), not
+``docs/includes/generated_docs/schemas/{core,tpp,emis,smoketest}.md`` in opensafely-core/ehrql
+(core, tpp and emis at commit 01e45b9f85205a7974d7e101e7d7e28fb514ed8f, smoketest at 31ec5739), not
 generated from our code, so a column we drop, rename or retype makes this fail. Types use the
 documentation's own words; ``DOC_TYPES`` maps them to fedsafe's value types. Columns shown in
 the documentation with a definition (``addresses.imd_quintile``) are derived: they are checked
@@ -218,10 +218,31 @@ EMIS = [
 
 SMOKETEST = [("patients", "one", [("date_of_birth", "date")])]
 
-SCHEMAS = {"tpp": TPP, "emis": EMIS, "smoketest": SMOKETEST}
+CORE = [
+    ("clinical_events", "many", [
+        ("date", "date"), ("snomedct_code", "SNOMED-CT code"), ("numeric_value", "float"),
+    ]),
+    ("medications", "many", [("date", "date"), ("dmd_code", "dm+d code")]),
+    ("ons_deaths", "one", [
+        ("date", "date"), ("underlying_cause_of_death", "ICD-10 code"), *_CAUSES,
+    ]),
+    ("patients", "one", [
+        ("date_of_birth", "date"), ("sex", "string"), ("date_of_death", "date"),
+    ]),
+    ("practice_registrations", "many", [
+        ("start_date", "date"), ("end_date", "date"), ("practice_pseudo_id", "integer"),
+    ]),
+]  # fmt: skip
+
+SCHEMAS = {"core": CORE, "tpp": TPP, "emis": EMIS, "smoketest": SMOKETEST}
 
 # Documented helper methods, by schema and table.
 HELPERS = {
+    "core": {
+        "ons_deaths": ["cause_of_death_is_in"],
+        "patients": ["age_on", "is_alive_on", "is_dead_on"],
+        "practice_registrations": ["for_patient_on", "exists_for_patient_on", "spanning"],
+    },
     "tpp": {
         "addresses": ["for_patient_on"],
         "decision_support_values": ["electronic_frailty_index"],
