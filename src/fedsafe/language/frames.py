@@ -168,12 +168,12 @@ def picked_frame_class(event_class: type[EventFrame]) -> type[PatientFrame]:
     Derived columns (properties such as ``addresses.imd_quintile``) come along, because they
     are read from one row just as stored columns are.
     """
-    namespace: dict[str, Any] = dict(_declared_properties(event_class))
+    namespace: dict[str, Any] = dict(declared_properties(event_class))
     namespace.update(_declared_columns(event_class))
     return type(event_class.__name__, (PatientFrame,), namespace)
 
 
-def _declared_properties(cls: type) -> dict[str, property]:
+def declared_properties(cls: type) -> dict[str, property]:
     found: dict[str, property] = {}
     for klass in reversed(cls.__mro__):
         if klass in (EventFrame, BaseFrame, object):
