@@ -57,3 +57,39 @@ def test_a_searched_code_is_held_among_others():
 def test_multi_code_string_rejects_characters_no_code_has():
     assert ICD10MultiCodeString.find_problem("||E119 ,J849 ||I801") is None
     assert "without dots" in ICD10MultiCodeString.find_problem("||E11.9")
+
+
+def test_dates_of_tpp_periods_are_in_order_and_inside_each_life():
+    """Addresses are left after they are moved into; spells end after they start; wait list
+    clocks stop after they start; and no date falls before birth or after death."""
+    import datetime
+
+    from fedsafe import create_dataset
+    from fedsafe.dummy_data import generate_dummy_tables
+    from fedsafe.dummy_data.roles import DATE_ORDER
+    from fedsafe.language.dataset import compile_dataset
+    from fedsafe.tables import tpp
+
+    dataset = create_dataset()
+    dataset.define_population(tpp.patients.exists_for_patient())
+    dataset.a = tpp.addresses.count_for_patient()
+    dataset.b = tpp.apcs.count_for_patient()
+    dataset.c = tpp.wl_clockstops.count_for_patient()
+    dataset.d = tpp.appointments.count_for_patient()
+    made = generate_dummy_tables(compile_dataset(dataset), population_size=200, seed=5)
+    patients = made.tables["patients"].to_pylist()
+    born = {p["patient_id"]: p["date_of_birth"] for p in patients}
+    died = {p["patient_id"]: p["date_of_death"] for p in patients}
+    checked = 0
+    for name in ("addresses", "apcs", "wl_clockstops", "appointments"):
+        for row in made.tables[name].to_pylist():
+            for group in DATE_ORDER[name]:
+                dates = [row[c] for c in group if row[c] is not None]
+                assert dates == sorted(dates), (name, row)
+                checked += len(dates) > 1
+            for value in row.values():
+                if isinstance(value, datetime.date):
+                    assert value >= born[row["patient_id"]]
+                    if died[row["patient_id"]] is not None:
+                        assert value <= died[row["patient_id"]] + datetime.timedelta(days=0)
+    assert checked > 100

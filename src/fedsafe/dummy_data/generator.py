@@ -28,6 +28,7 @@ from fedsafe.codes import MultiCodeString
 from fedsafe.dummy_data import text
 from fedsafe.dummy_data.codes import as_multi_code_string, code_pool, zipf_weights
 from fedsafe.dummy_data.hints import Hints
+from fedsafe.dummy_data.roles import order_dates
 from fedsafe.engines.compiler import PATIENT_ID, arrow_type
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.schema import Column, Constraint
@@ -355,7 +356,7 @@ class TableGenerator:
                 out[column.name] = _dates(days, self._nulls(node.name, column, len(owner), rng))
             else:
                 out[column.name] = self._values(node, column, lives, owner, rng)
-        return out
+        return order_dates(node.name, out)
 
     def _values(
         self,
