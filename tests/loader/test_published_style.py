@@ -83,3 +83,23 @@ def test_both_otherwise_and_default_is_an_error():
 
     with pytest.raises(TypeError, match="not both"):
         case(when(patients.sex == "male").then(1), otherwise=2, default=3)
+
+
+def test_one_table_from_two_schemas_is_a_clear_error(tmp_path):
+    text = dedent(
+        """\
+        from ehrql import create_dataset
+        from ehrql.tables.core import clinical_events as core_events
+        from ehrql.tables.tpp import clinical_events, patients
+
+        dataset = create_dataset()
+        dataset.define_population(patients.exists_for_patient())
+        dataset.a = core_events.count_for_patient()
+        dataset.b = clinical_events.count_for_patient()
+        """
+    )
+    with pytest.raises(DefinitionLoadError) as info:
+        load_dataset_definition(_write(tmp_path, text), project_dir=tmp_path)
+    message = str(info.value)
+    assert message.startswith("analysis/dataset_definition.py: table 'clinical_events' is")
+    assert "take each table from one schema" in message

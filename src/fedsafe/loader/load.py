@@ -301,6 +301,14 @@ def _rebuild(text: str, shown: str) -> nodes.Dataset:
         ) from exc
     if not isinstance(dataset, nodes.Dataset):
         raise DefinitionLoadError(f"{shown}: the definition did not produce a dataset")
+    try:
+        nodes.tables_used(dataset)
+    except nodes.QueryModelError as exc:
+        raise DefinitionLoadError(
+            f"{shown}: {exc}. The schemas declare some tables differently (tpp's "
+            "clinical_events has more columns than core's): take each table from one schema, "
+            "e.g. every `clinical_events` from ehrql.tables.tpp"
+        ) from None
     return dataset
 
 
