@@ -27,6 +27,7 @@ from typing import ClassVar, TypeVar
 
 __all__ = [
     "CODE_TYPES",
+    "MULTI_CODE_STRING_TYPES",
     "BNFCode",
     "BaseCode",
     "CTV3Code",
@@ -34,8 +35,11 @@ __all__ = [
     "CodelistError",
     "DMDCode",
     "ICD10Code",
+    "ICD10MultiCodeString",
     "InvalidCodeError",
+    "MultiCodeString",
     "OPCS4Code",
+    "OPCS4MultiCodeString",
     "SNOMEDCTCode",
     "UnknownCodeSystemError",
     "code_type_for",
@@ -403,6 +407,61 @@ class BNFCode(BaseCode):
             "then 3 pairs of a capital letter and a letter or digit, e.g. '040702020AAAAAA') "
             "or 11 digits starting 20 to 23 for an appliance",
         )
+
+
+class MultiCodeString(BaseCode):
+    """Many codes of one system in one text value, as hospital records keep a spell's diagnoses.
+
+    ehrQL documents these fields (``apcs.all_diagnoses``, ``apcs.all_procedures``) as codes
+    without dots, separated by commas within an episode and by ``||`` between episodes, with
+    spaces around separators allowed (``||E119 ,J849 ||I801``). They are queried by substring
+    (``contains``), so a value is only checked for holding no character a code or separator
+    cannot contain; the code type of the parts is ``code_type``.
+    """
+
+    code_type: ClassVar[type[BaseCode]]
+
+    _allowed: ClassVar[re.Pattern[str]] = re.compile(r"[A-Za-z0-9|, ]*")
+
+    @classmethod
+    def find_problem(cls, value: str) -> str | None:
+        # Spaces around separators are part of the documented format, so unlike single codes
+        # surrounding whitespace is not an error here.
+        if cls._allowed.fullmatch(value):
+            return None
+        return (
+            f"{cls.system_name} values hold {cls.code_type.system_name} codes without dots, "
+            "separated by ',' and '||' (e.g. '||E119 ,J849 ||I801')"
+        )
+
+    def codes(self) -> tuple[str, ...]:
+        """The codes in the value, in order, without separators or spaces."""
+        parts = re.split(r"\|\||,", self.value)
+        return tuple(part.strip() for part in parts if part.strip())
+
+
+class ICD10MultiCodeString(MultiCodeString):
+    """ICD-10 codes of every episode of a hospital spell, in one value."""
+
+    system_id = "icd10_multi"
+    system_name = "multiple ICD-10 codes"
+    example = "||E119 ,J849 ||I801"
+    code_type = ICD10Code
+
+
+class OPCS4MultiCodeString(MultiCodeString):
+    """OPCS-4 procedure codes of every episode of a hospital spell, in one value."""
+
+    system_id = "opcs4_multi"
+    system_name = "multiple OPCS-4 codes"
+    example = "||E851,T124||Y532"
+    code_type = OPCS4Code
+
+
+MULTI_CODE_STRING_TYPES: dict[str, type[MultiCodeString]] = {
+    cls.system_id: cls for cls in (ICD10MultiCodeString, OPCS4MultiCodeString)
+}
+"""Column types holding several codes as text; not coding systems a codelist can be in."""
 
 
 CODE_TYPES: dict[str, type[BaseCode]] = {

@@ -382,12 +382,26 @@ def test_no_population(project: Project) -> None:
     assert str(info.value).startswith("analysis/dataset_definition.py: No population")
 
 
-def test_tpp_schema_not_yet_served(project: Project) -> None:
-    project.definition("from ehrql.tables.tpp import patients\n")
+def test_tpp_schema_is_served(project: Project) -> None:
+    project.definition(
+        "from ehrql import create_dataset\n"
+        "from ehrql.tables.tpp import patients, addresses\n"
+        "dataset = create_dataset()\n"
+        "dataset.define_population(patients.exists_for_patient())\n"
+        "dataset.imd = addresses.for_patient_on('2020-01-01').imd_quintile\n"
+    )
+    loaded = project.load()
+    assert set(nodes.tables_used(loaded.dataset)) == {"patients", "addresses"}
+
+
+def test_table_missing_from_a_schema_is_named_with_what_the_schema_has(project: Project) -> None:
+    project.definition("from ehrql.tables.tpp import patients, adresses\n")
     with pytest.raises(DefinitionLoadError) as info:
         project.load()
-    assert "line 1: ImportError: ehrql.tables.tpp is not available" in str(info.value)
-    assert "fedsafe serves only the core schema" in str(info.value)
+    message = str(info.value)
+    assert message.startswith("analysis/dataset_definition.py, line 1: ehrql.tables.tpp has no ")
+    assert "table 'adresses' (did you mean 'addresses'?)" in message
+    assert "wl_openpathways" in message  # the list of what it has
 
 
 def test_sys_exit(project: Project) -> None:

@@ -164,6 +164,9 @@ ProjectDirOption = Annotated[
 ]
 
 
+USER_ARGS = {"allow_extra_args": True}
+"""Arguments after ``--`` are the definition's own: they become its ``sys.argv[1:]``."""
+
 SeedOption = Annotated[
     int,
     typer.Option(
@@ -173,7 +176,7 @@ SeedOption = Annotated[
 ]
 
 
-@app.command("generate-dataset")
+@app.command("generate-dataset", context_settings=USER_ARGS)
 def generate_dataset(
     ctx: typer.Context,
     definition: DefinitionArgument,
@@ -222,7 +225,8 @@ def generate_dataset(
     """Run a dataset definition and write one row per patient in its population.
 
     With no data source (--dsn or --dummy-tables), writes dummy data: tables are generated to
-    suit the definition and its own query runs on them.
+    suit the definition and its own query runs on them. Arguments after -- go to the
+    definition, which reads them with argparse.
     """
     with _reporting_errors(ctx) as console:
         started = time.monotonic()
@@ -235,7 +239,13 @@ def generate_dataset(
 
         from fedsafe.loader import load_dataset_definition
 
-        loaded = load_dataset_definition(definition, params, project_dir=project_dir)
+        loaded = load_dataset_definition(
+            definition, params, user_args=ctx.args, project_dir=project_dir
+        )
+        if source is None or isinstance(source, Path | _DummyTablesSource):
+            from fedsafe.cli.permissions import warn_unclaimed
+
+            warn_unclaimed(loaded, console)
         if source is None or isinstance(source, Path):
             from fedsafe.cli import dummy
 
@@ -351,7 +361,7 @@ def _open_source(
     return backend
 
 
-@app.command("dump-dataset-sql")
+@app.command("dump-dataset-sql", context_settings=USER_ARGS)
 def dump_dataset_sql(
     ctx: typer.Context,
     definition: DefinitionArgument,
@@ -361,7 +371,10 @@ def dump_dataset_sql(
     param: ParamOption = None,
     project_dir: ProjectDirOption = None,
 ) -> None:
-    """Print the SQL a dataset definition compiles to, without running it."""
+    """Print the SQL a dataset definition compiles to, without running it.
+
+    Arguments after -- go to the definition, which reads them with argparse.
+    """
     with _reporting_errors(ctx):
         from fedsafe.engines.execute import SQL_DIALECTS, dataset_sql
         from fedsafe.loader import load_dataset_definition
@@ -371,11 +384,13 @@ def dump_dataset_sql(
             raise UsageError(
                 f"unknown SQL dialect {dialect!r}: supported are " + ", ".join(SQL_DIALECTS)
             )
-        loaded = load_dataset_definition(definition, params, project_dir=project_dir)
+        loaded = load_dataset_definition(
+            definition, params, user_args=ctx.args, project_dir=project_dir
+        )
         typer.echo(dataset_sql(loaded.dataset, dialect))
 
 
-@app.command("create-dummy-tables")
+@app.command("create-dummy-tables", context_settings=USER_ARGS)
 def create_dummy_tables(
     ctx: typer.Context,
     definition: DefinitionArgument,
@@ -396,7 +411,8 @@ def create_dummy_tables(
 ) -> None:
     """Write the dummy tables a definition's dummy data comes from, as CSV files to edit.
 
-    Run the definition on them (or on your edited copies) with --dummy-tables DIR.
+    Run the definition on them (or on your edited copies) with --dummy-tables DIR. Arguments
+    after -- go to the definition, which reads them with argparse.
     """
     with _reporting_errors(ctx) as console:
         from fedsafe.cli import dummy
@@ -409,7 +425,12 @@ def create_dummy_tables(
             raise UsageError(f"{directory} exists and is not a folder")
         if dummy_profile is not None and not dummy_profile.is_file():
             raise DataSourceError(f"dummy data profile {dummy_profile} does not exist")
-        loaded = load_dataset_definition(definition, params, project_dir=project_dir)
+        from fedsafe.cli.permissions import warn_unclaimed
+
+        loaded = load_dataset_definition(
+            definition, params, user_args=ctx.args, project_dir=project_dir
+        )
+        warn_unclaimed(loaded, console)
         settings = DummyDataSettings.from_config(loaded.dummy_data_config)
         tables = generate_dummy_tables(
             loaded.dataset,

@@ -21,6 +21,7 @@ import typer
 from rich.text import Text
 
 from fedsafe.cli.main import (
+    USER_ARGS,
     DefinitionArgument,
     ParamOption,
     ProjectDirOption,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from fedsafe.query_model import nodes as qm
 
 
-@app.command("generate-measures")
+@app.command("generate-measures", context_settings=USER_ARGS)
 def generate_measures(
     ctx: typer.Context,
     definition: DefinitionArgument,
@@ -81,7 +82,9 @@ def generate_measures(
         from fedsafe.loader import load_measures_definition
         from fedsafe.query_model.nodes import tables_used
 
-        loaded = load_measures_definition(definition, params, project_dir=project_dir)
+        loaded = load_measures_definition(
+            definition, params, user_args=ctx.args, project_dir=project_dir
+        )
         enabled = loaded.config["disclosure_control"]["enabled"]
         policy = _policy() if enabled else None  # a bad policy stops us before the slow work
         if source is None:

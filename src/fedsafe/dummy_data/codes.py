@@ -17,6 +17,7 @@ from fedsafe.codes import (
     CTV3Code,
     DMDCode,
     ICD10Code,
+    MultiCodeString,
     OPCS4Code,
     SNOMEDCTCode,
     verhoeff_check_digit,
@@ -28,6 +29,8 @@ _OPCS_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"
 
 def random_code(code_type: type[BaseCode], rng: np.random.Generator) -> str:
     """One valid code of ``code_type``, drawn from ``rng``."""
+    if issubclass(code_type, MultiCodeString):
+        return random_multi_code_string(code_type, rng)
     if code_type is SNOMEDCTCode:
         body = str(int(rng.integers(10**4, 10**9))) + "00"
         return body + verhoeff_check_digit(body)
@@ -52,6 +55,21 @@ def random_code(code_type: type[BaseCode], rng: np.random.Generator) -> str:
         tail = "".join(letters[int(i)] for i in rng.integers(26, size=8))
         return head + tail
     raise TypeError(f"no dummy codes for {code_type.__name__}")  # pragma: no cover
+
+
+def random_multi_code_string(code_type: type[MultiCodeString], rng: np.random.Generator) -> str:
+    """A spell's codes as hospital data writes them: episodes after '||', codes split by ','."""
+    episodes = []
+    for _ in range(1 + int(rng.poisson(0.4))):
+        codes = [random_code(code_type.code_type, rng) for _ in range(1 + int(rng.poisson(1.5)))]
+        episodes.append("||" + ",".join(codes))
+    return "".join(episodes)
+
+
+def as_multi_code_string(code: str, code_type: type[MultiCodeString], rng: np.random.Generator):
+    """A spell holding ``code`` (a code or the start of one) among other codes."""
+    background = random_multi_code_string(code_type, rng)
+    return f"||{code}," + background[2:] if rng.random() < 0.5 else f"{background}||{code}"
 
 
 def code_pool(

@@ -24,8 +24,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from fedsafe.dummy_data.codes import code_pool, zipf_weights
+from fedsafe.codes import MultiCodeString
+from fedsafe.dummy_data import text
+from fedsafe.dummy_data.codes import as_multi_code_string, code_pool, zipf_weights
 from fedsafe.dummy_data.hints import Hints
+from fedsafe.dummy_data.roles import order_dates
 from fedsafe.engines.compiler import PATIENT_ID, arrow_type
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.schema import Column, Constraint
@@ -277,8 +280,14 @@ class TableGenerator:
                 repeats = 1 + rng.poisson(activity[has])
                 owner = np.repeat(has, repeats)
                 values = np.asarray([_plain(v) for v in group], dtype=object)
+                chosen = values[rng.integers(len(values), size=len(owner))]
+                if isinstance(column.type, type) and issubclass(column.type, MultiCodeString):
+                    # The definition searches this column for codes: hold them among others.
+                    chosen = np.asarray(
+                        [as_multi_code_string(v, column.type, rng) for v in chosen], dtype=object
+                    )
                 owners.append(owner)
-                forced.append({column.name: values[rng.integers(len(values), size=len(owner))]})
+                forced.append({column.name: chosen})
         owner = np.concatenate(owners)
         order = np.argsort(owner, kind="stable")
         parts = []
@@ -347,7 +356,7 @@ class TableGenerator:
                 out[column.name] = _dates(days, self._nulls(node.name, column, len(owner), rng))
             else:
                 out[column.name] = self._values(node, column, lives, owner, rng)
-        return out
+        return order_dates(node.name, out)
 
     def _values(
         self,
@@ -379,8 +388,13 @@ class TableGenerator:
         if column.type in (int, float):
             values = self._numbers(key, column, hints.values, n, rng)
             return values, nulls
-        # Free text: the values the definition looks for, and others.
-        words = np.asarray([f"value{i}" for i in range(20)], dtype=object)
+        # Free text: the values the definition looks for, and others (of the column's
+        # documented pattern, where it has one).
+        pattern = column.get_constraint(Constraint.Regex)
+        if pattern is not None and text.can_sample(pattern.regex):
+            words = text.sample(pattern.regex, 20, rng)
+        else:
+            words = np.asarray([f"value{i}" for i in range(20)], dtype=object)
         values = words[rng.integers(len(words), size=n)]
         if hints.values:
             hinted = np.asarray(hints.values, dtype=object)

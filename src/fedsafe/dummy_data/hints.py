@@ -64,6 +64,10 @@ def collect_hints(roots: Iterable[qm.Node]) -> Hints:
         if column is not None and group:
             groups.setdefault(column, {})[group] = None
 
+    # Every substring a column is searched for is one thing asked about (contains_any_of is
+    # many contains() joined by |), so they form one group per column.
+    contained: dict[tuple[str, str], dict[Any, None]] = {}
+
     for root in roots:
         for node in qm.walk(root):
             if (
@@ -74,7 +78,11 @@ def collect_hints(roots: Iterable[qm.Node]) -> Hints:
                 dates.add(node.value)
             if not isinstance(node, qm.Function):
                 continue
-            if node.op is qm.Op.IN and isinstance(node.args[1], qm.ValueSet):
+            if node.op is qm.Op.STR_CONTAINS and isinstance(node.args[1], qm.Value):
+                column = column_of(node.args[0])
+                if column is not None:
+                    contained.setdefault(column, {})[node.args[1].value] = None
+            elif node.op is qm.Op.IN and isinstance(node.args[1], qm.ValueSet):
                 add(column_of(node.args[0]), node.args[1].values)
             elif node.op in _COMPARISONS:
                 left, right = node.args
@@ -82,6 +90,8 @@ def collect_hints(roots: Iterable[qm.Node]) -> Hints:
                     add(column_of(left), [right.value])
                 elif isinstance(left, qm.Value):
                     add(column_of(right), [left.value])
+    for column, needles in contained.items():
+        add(column, needles)
     columns = {key: ColumnHints(tuple(found)) for key, found in sorted(groups.items())}
     return Hints(columns=columns, dates=tuple(sorted(dates)))
 

@@ -6,6 +6,7 @@ from fedsafe.language.frames import EventFrame, PatientFrame, Series, table
 from fedsafe.language.functions import case, maximum_of, minimum_of, when
 from fedsafe.language.measures import INTERVAL, Measures, create_measures
 from fedsafe.language.parameters import get_parameter
+from fedsafe.language.permissions import claim_permissions
 from fedsafe.language.series import (
     BoolEventSeries,
     BoolPatientSeries,
@@ -50,6 +51,7 @@ __all__ = [
     "StrEventSeries",
     "StrPatientSeries",
     "case",
+    "claim_permissions",
     "codelist_from_csv",
     "codelist_from_csv_lines",
     "create_dataset",

@@ -163,8 +163,23 @@ class EventFrame(BaseFrame):
 
 @cache
 def picked_frame_class(event_class: type[EventFrame]) -> type[PatientFrame]:
-    """A patient frame class with the same columns as ``event_class`` (but not its helpers)."""
-    return type(event_class.__name__, (PatientFrame,), _declared_columns(event_class))
+    """A patient frame class with the same columns as ``event_class`` (but not its helpers).
+
+    Derived columns (properties such as ``addresses.imd_quintile``) come along, because they
+    are read from one row just as stored columns are.
+    """
+    namespace: dict[str, Any] = dict(declared_properties(event_class))
+    namespace.update(_declared_columns(event_class))
+    return type(event_class.__name__, (PatientFrame,), namespace)
+
+
+def declared_properties(cls: type) -> dict[str, property]:
+    found: dict[str, property] = {}
+    for klass in reversed(cls.__mro__):
+        if klass in (EventFrame, BaseFrame, object):
+            continue
+        found.update({n: v for n, v in vars(klass).items() if isinstance(v, property)})
+    return found
 
 
 def _declared_columns(cls: type) -> dict[str, Series]:

@@ -57,8 +57,19 @@ def _value_type(values: list[Any]) -> type | None:
     return None
 
 
-def case(*when_thens: WhenThen, otherwise: Any = None) -> BaseSeries:
-    """The value of the first ``when`` whose condition is true, else ``otherwise`` (or NULL)."""
+_NOT_GIVEN: Any = object()
+
+
+def case(*when_thens: WhenThen, otherwise: Any = None, default: Any = _NOT_GIVEN) -> BaseSeries:
+    """The value of the first ``when`` whose condition is true, else ``otherwise`` (or NULL).
+
+    ``default=`` is the name earlier ehrQL releases used for ``otherwise``; published studies
+    still pass it, so it is accepted as the same thing.
+    """
+    if default is not _NOT_GIVEN:
+        if otherwise is not None:
+            raise TypeError("case() takes otherwise=... or its older name default=..., not both")
+        otherwise = default
     if not when_thens:
         raise TypeError("case() needs at least one when(...).then(...)")
     pairs: list[tuple[qm.Series, Any]] = []

@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from fedsafe.codes import BaseCode, Codelist
+from fedsafe.codes import BaseCode, Codelist, MultiCodeString
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.types import describe_type, is_code_type, parse_text, with_article
 
@@ -80,7 +80,10 @@ def to_value_set(values: Any, expected: type) -> qm.ValueSet:
 
 def wrap(node: qm.Series) -> BaseSeries:
     """The series class for a node's type and level."""
-    key = (node.type if not is_code_type(node.type) else BaseCode, node.domain.is_patient)
+    if isinstance(node.type, type) and issubclass(node.type, MultiCodeString):
+        key: tuple[type, bool] = (MultiCodeString, node.domain.is_patient)
+    else:
+        key = (node.type if not is_code_type(node.type) else BaseCode, node.domain.is_patient)
     return _SERIES_CLASSES[key](node)
 
 
@@ -567,7 +570,69 @@ class CodeEventSeries(CodeMixin, AggregatableMixin, BaseSeries):
     is_patient_level = False
 
 
+class MultiCodeStringMixin:
+    """Searching a value that holds many codes (``apcs.all_diagnoses``) for codes in it.
+
+    The search is by substring, as ehrQL documents, so a code's prefix (``"N17"``) finds every
+    code under it in the hierarchy.
+    """
+
+    _node: qm.Series
+    _type: type
+
+    def _needle(self, code: Any) -> str:
+        part_type = self._type.code_type  # type: ignore[attr-defined]
+        if isinstance(code, BaseCode):
+            if not isinstance(code, part_type):
+                raise TypeError(
+                    f"contains() on {self._type.system_name} needs {part_type.system_name} "  # type: ignore[attr-defined]
+                    f"codes, not a {type(code).__name__}"
+                )
+            return code.value
+        if not isinstance(code, str):
+            raise TypeError(f"contains() needs a code or the start of one, not {code!r}")
+        if not code or not code.isalnum():
+            raise ValueError(
+                f"contains(): {code!r} is not a {part_type.system_name} code or the start of "
+                "one: use letters and digits only, without dots (e.g. 'N17' or 'N171')"
+            )
+        return code
+
+    def contains(self, code: Any) -> BaseSeries:
+        """True where the value holds ``code``, or any code starting with it."""
+        return fn(qm.Op.STR_CONTAINS, self._node, qm.Value(self._needle(code)))
+
+    def contains_any_of(self, codelist: Any) -> BaseSeries:
+        """True where the value holds any code in ``codelist`` (a codelist or list of codes)."""
+        if isinstance(codelist, Codelist):
+            codes: list[Any] = list(codelist.codes)
+        elif isinstance(codelist, str) or not isinstance(codelist, Iterable):
+            raise TypeError(
+                f"contains_any_of() needs a codelist or a list of codes, not {codelist!r}"
+            )
+        else:
+            codes = list(codelist)
+        needles = sorted({self._needle(getattr(c, "value", c)) for c in codes})
+        if not needles:
+            raise ValueError("contains_any_of() needs at least one code")
+        conditions = [qm.Function(qm.Op.STR_CONTAINS, (self._node, qm.Value(n))) for n in needles]
+        combined: qm.Series = conditions[0]
+        for condition in conditions[1:]:
+            combined = qm.Function(qm.Op.OR, (combined, condition))
+        return wrap(combined)
+
+
+class MultiCodeStringPatientSeries(MultiCodeStringMixin, BaseSeries):
+    is_patient_level = True
+
+
+class MultiCodeStringEventSeries(MultiCodeStringMixin, BaseSeries):
+    is_patient_level = False
+
+
 _SERIES_CLASSES: dict[tuple[type, bool], type[BaseSeries]] = {
+    (MultiCodeString, True): MultiCodeStringPatientSeries,
+    (MultiCodeString, False): MultiCodeStringEventSeries,
     (bool, True): BoolPatientSeries,
     (bool, False): BoolEventSeries,
     (str, True): StrPatientSeries,

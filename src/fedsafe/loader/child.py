@@ -5,18 +5,21 @@ reply on stdout: the serialised query model, or a structured error. Everything t
 prints goes to stderr, because stdout belongs to the reply. The trusted side never imports user
 code and never unpickles anything: JSON text is the only thing that crosses.
 
-Request: ``{"protocol": 1, "definition": path, "params": {name: value}, "project_dir": path,
-"home": path}``. Reply: ``{"protocol": 1, "ok": true, "dataset": <serialised query model>,
-"dummy_data_config": {...}}`` or ``{"protocol": 1, "ok": false, "error": {"type", "message",
-"file", "line", "source_line", "traceback"}}``.
+Request: ``{"protocol": 1, "definition": path, "params": {name: value}, "argv": [str, ...],
+"project_dir": path, "home": path}``. Reply: ``{"protocol": 1, "ok": true, "dataset":
+<serialised query model>, "dummy_data_config": {...}, "claimed_permissions": [str, ...]}``
+or ``{"protocol": 1, "ok": false, "error": {"type", "message", "file", "line", "source_line",
+"traceback"}}``.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
 import linecache
 import os
+import re
 import runpy
 import sys
 import traceback
@@ -34,6 +37,7 @@ SHIM_DIR = Path(__file__).resolve().parent / "shim"
 class Request:
     definition: Path
     params: dict[str, str]
+    argv: tuple[str, ...]
     project_dir: Path
     home: Path
     kind: str = "dataset"
@@ -46,9 +50,13 @@ class Request:
         params = data["params"]
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in params.items()):
             raise ValueError("params must map strings to strings")
+        argv = data.get("argv", [])
+        if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+            raise ValueError("argv must be a list of strings")
         return cls(
             definition=Path(data["definition"]),
             params=dict(params),
+            argv=tuple(argv),
             project_dir=Path(data["project_dir"]),
             home=Path(data["home"]),
             kind=_kind(data.get("kind", "dataset")),
@@ -71,6 +79,7 @@ def main() -> None:
     reply_fd = os.dup(1)
     os.set_inheritable(reply_fd, False)
     os.dup2(2, 1)
+    sys.stderr = _ERROR_TAIL
     sys.stdout = sys.stderr
     sys.dont_write_bytecode = True  # the project folder is read-only to us; don't try
 
@@ -95,6 +104,7 @@ def _run(definition: Path, request: Request) -> dict[str, Any]:
     # Imported here, not at the top, so a broken language module is reported as a reply.
     from fedsafe.language.dataset import Dataset, compile_dataset, dummy_data_config
     from fedsafe.language.parameters import bound_parameters
+    from fedsafe.language.permissions import collecting_claims
     from fedsafe.query_model import serialize
 
     # Like running a script: the definition's folder is importable, so it can import its
@@ -103,8 +113,12 @@ def _run(definition: Path, request: Request) -> dict[str, Any]:
     if importlib.util.find_spec("ehrql") is None:
         sys.path.insert(1, str(SHIM_DIR))
 
+    # As when ``python definition.py ARGS`` runs: argparse in the definition reads these, and
+    # names the definition in its messages.
+    sys.argv = [str(definition), *request.argv]
+
     try:
-        with bound_parameters(request.params):
+        with bound_parameters(request.params), collecting_claims() as claims:
             namespace = runpy.run_path(str(definition), run_name=definition.stem)
             if request.kind == "measures":
                 return _measures_reply(namespace)
@@ -127,11 +141,12 @@ def _run(definition: Path, request: Request) -> dict[str, Any]:
                 "ok": True,
                 "dataset": serialize.dumps(node),
                 "dummy_data_config": config,
+                "claimed_permissions": list(claims),
             }
     except BaseException as exc:  # every failure of user code becomes a reply
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return _describe_failure(exc, definition, request.project_dir)
+        return _describe_failure(exc, definition, request)
 
 
 _MISSING = object()
@@ -175,11 +190,14 @@ def _not_a_dataset(value: object) -> str:
     return message
 
 
-def _describe_failure(exc: BaseException, definition: Path, project_dir: Path) -> dict[str, Any]:
+def _describe_failure(exc: BaseException, definition: Path, request: Request) -> dict[str, Any]:
+    project_dir = request.project_dir
     if isinstance(exc, _UserError):
         return _error_reply("DefinitionError", str(exc), file=str(definition))
     if isinstance(exc, SystemExit):
-        message = f"the dataset definition called sys.exit({exc.code!r}); it must not exit"
+        message = _exit_message(exc, request.argv)
+    elif isinstance(exc, ImportError) and (missing := _missing_name(exc)) is not None:
+        message = missing
     elif type(exc).__module__.startswith("fedsafe.") and str(exc):
         message = str(exc)  # the language's own errors are already written for the researcher
     else:
@@ -201,6 +219,68 @@ def _describe_failure(exc: BaseException, definition: Path, project_dir: Path) -
         source_line=source_line,
         traceback_text="".join(traceback.format_exception(exc)),
     )
+
+
+_CANNOT_IMPORT = re.compile(r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'")
+
+
+def _missing_name(exc: ImportError) -> str | None:
+    """For ``from ehrql.tables.tpp import typo``: what the schema has, and the likely name.
+
+    Only for the modules fedsafe serves (``ehrql.*`` from the shim, ``fedsafe.*``); other
+    import errors keep Python's own message.
+    """
+    found = _CANNOT_IMPORT.match(str(exc))
+    if found is None:
+        return None
+    module_name, name = found["module"], found["name"]
+    if module_name.split(".")[0] not in ("ehrql", "fedsafe"):
+        return None
+    module = sys.modules.get(module_name)
+    names = sorted(getattr(module, "__all__", None) or [])
+    if not names:
+        return None
+    what = "table" if ".tables." in module_name + "." else "name"
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{module_name} has no {what} {name!r}{hint}; it has: {', '.join(names)}"
+
+
+def _exit_message(exc: SystemExit, argv: tuple[str, ...]) -> str:
+    """Why the definition stopped, with argparse's own last words when it printed some."""
+    said = _ERROR_TAIL.last_line()
+    given = " ".join(argv) if argv else "none given"
+    called = f"the dataset definition called sys.exit({exc.code!r})"
+    if exc.code in (0, None):
+        return (
+            f"{called} before making a dataset (user arguments: {given}; did it print "
+            "--help?); nothing was generated"
+        )
+    message = f"{called}; it must not exit (user arguments: {given})"
+    return f"{message}: {said}" if said else message
+
+
+class _TailedStream:
+    """Passes writes through and keeps the end of what was written, for error messages."""
+
+    def __init__(self, stream: Any, keep: int = 4000) -> None:
+        self._stream = stream
+        self._keep = keep
+        self._tail = ""
+
+    def write(self, text: str) -> int:
+        self._tail = (self._tail + text)[-self._keep :]
+        return self._stream.write(text)
+
+    def last_line(self) -> str:
+        lines = [line.strip() for line in self._tail.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+_ERROR_TAIL = _TailedStream(sys.stderr)
 
 
 def _is_user_file(filename: str, definition: Path, project_dir: Path) -> bool:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -26,6 +26,7 @@ from typing import IO, Any, TextIO
 from fedsafe.errors import DefinitionError
 from fedsafe.loader.protocol import PROTOCOL
 from fedsafe.loader.sandbox import child_environment, make_private_home
+from fedsafe.permissions import UnknownPermissionError, check_permission_names
 from fedsafe.query_model import nodes
 
 __all__ = [
@@ -42,11 +43,16 @@ MAX_REPLY_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True)
 class LoadedDefinition:
-    """A dataset definition, evaluated: its query model and its dummy data settings."""
+    """A dataset definition, evaluated: its query model, dummy data settings and claims.
+
+    ``claimed_permissions`` are what the definition claimed with ``claim_permissions``; they
+    count on dummy data only (see :mod:`fedsafe.permissions`).
+    """
 
     dataset: nodes.Dataset
     dummy_data_config: dict[str, Any]
     definition_path: Path
+    claimed_permissions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ def load_dataset_definition(
     path: Path,
     params: Mapping[str, str] | None = None,
     *,
+    user_args: Sequence[str] = (),
     project_dir: Path | None = None,
     timeout: float = 120,
     stderr: TextIO | None = None,
@@ -95,10 +102,11 @@ def load_dataset_definition(
     ``project_dir`` is the child's working directory (default: ours), so that paths such as
     ``codelist_from_csv("codelists/x.csv", ...)`` mean the same as they do for ehrQL, whose
     definitions are run from the project's root. What the definition prints is passed on to
-    ``stderr`` (default: ``sys.stderr``).
+    ``stderr`` (default: ``sys.stderr``). ``user_args`` become the definition's
+    ``sys.argv[1:]``, for it to read with ``argparse`` as under ehrQL.
     """
     raw, definition, project_dir, shown = _evaluate(
-        path, params, project_dir, timeout, stderr, "dataset"
+        path, params, user_args, project_dir, timeout, stderr, "dataset"
     )
     return _parse_reply(raw, definition, project_dir, shown)
 
@@ -107,6 +115,7 @@ def load_measures_definition(
     path: Path,
     params: Mapping[str, str] | None = None,
     *,
+    user_args: Sequence[str] = (),
     project_dir: Path | None = None,
     timeout: float = 120,
     stderr: TextIO | None = None,
@@ -117,7 +126,7 @@ def load_measures_definition(
     ``measures = create_measures()``.
     """
     raw, definition, project_dir, shown = _evaluate(
-        path, params, project_dir, timeout, stderr, "measures"
+        path, params, user_args, project_dir, timeout, stderr, "measures"
     )
     return _parse_measures_reply(raw, definition, project_dir, shown)
 
@@ -157,6 +166,7 @@ def _is_measures_config(config: Any) -> bool:
 def _evaluate(
     path: Path,
     params: Mapping[str, str] | None,
+    user_args: Sequence[str],
     project_dir: Path | None,
     timeout: float,
     stderr: TextIO | None,
@@ -173,6 +183,7 @@ def _evaluate(
         "protocol": PROTOCOL,
         "definition": str(definition),
         "params": dict(params or {}),
+        "argv": [str(arg) for arg in user_args],
         "project_dir": str(project_dir),
         "kind": kind,
     }
@@ -345,9 +356,16 @@ def _parse_reply(raw: bytes, definition: Path, project_dir: Path, shown: str) ->
     reply = _successful_reply(raw, project_dir, shown)
     text = reply.get("dataset")
     config = reply.get("dummy_data_config")
+    claims = reply.get("claimed_permissions", [])
     if not isinstance(text, str) or not isinstance(config, dict):
         raise _garbage(shown)
-    return LoadedDefinition(_rebuild(text, shown), config, definition)
+    if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
+        raise _garbage(shown)
+    try:
+        claimed = check_permission_names(claims)
+    except UnknownPermissionError as exc:
+        raise DefinitionLoadError(f"{shown}: {exc}") from None
+    return LoadedDefinition(_rebuild(text, shown), config, definition, claimed)
 
 
 def _successful_reply(raw: bytes, project_dir: Path, shown: str) -> dict[str, Any]:
@@ -378,6 +396,14 @@ def _rebuild(text: str, shown: str) -> nodes.Dataset:
         ) from exc
     if not isinstance(dataset, nodes.Dataset):
         raise DefinitionLoadError(f"{shown}: the definition did not produce a dataset")
+    try:
+        nodes.tables_used(dataset)
+    except nodes.QueryModelError as exc:
+        raise DefinitionLoadError(
+            f"{shown}: {exc}. The schemas declare some tables differently (tpp's "
+            "clinical_events has more columns than core's): take each table from one schema, "
+            "e.g. every `clinical_events` from ehrql.tables.tpp"
+        ) from None
     return dataset
 
 

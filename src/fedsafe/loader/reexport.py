@@ -7,9 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 NOT_YET_SERVED = (
-    "{name} is not available: fedsafe serves only the core schema so far; use "
-    "`from ehrql.tables.core import ...` (patients, practice_registrations, clinical_events, "
-    "medications, ons_deaths)"
+    "{name} is not available in fedsafe; the schemas it serves are ehrql.tables.core, "
+    "ehrql.tables.tpp, ehrql.tables.emis and ehrql.tables.smoketest"
 )
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
-from fedsafe.codes import BaseCode
+from fedsafe.codes import BaseCode, MultiCodeString
 from fedsafe.query_model.schema import Column, TableSchema
 from fedsafe.query_model.types import (
     Type,
@@ -663,8 +663,14 @@ def _function_type(op: Op, args: tuple[Any, ...]) -> Type:
             raise QueryTypeError(f"Cannot convert {with_article(types[0])} to a number")
         return int if op is Op.CAST_TO_INT else float
     if op is Op.STR_CONTAINS:
-        if types[0] is not str or types[1] is not str:
-            raise QueryTypeError("contains() needs a string series and a string")
+        searchable = types[0] is str or (
+            isinstance(types[0], type) and issubclass(types[0], MultiCodeString)
+        )
+        if not searchable or types[1] is not str:
+            raise QueryTypeError(
+                "contains() needs a string series and a string (or a multi-code string series "
+                "and a code)"
+            )
         return bool
     if op in _DATE_PARTS or op in _DATE_ROUNDING:
         if types[0] is not datetime.date:

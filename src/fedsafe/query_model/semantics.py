@@ -153,7 +153,7 @@ FUNCTIONS: dict[Op, Callable[..., Any]] = {
     Op.POW: _strict(power),
     Op.CAST_TO_INT: _strict(cast_to_int),
     Op.CAST_TO_FLOAT: _strict(float),
-    Op.STR_CONTAINS: _strict(lambda a, b: b in a),
+    Op.STR_CONTAINS: _strict(lambda a, b: b in _value(a)),
     Op.YEAR: _strict(lambda d: d.year),
     Op.MONTH: _strict(lambda d: d.month),
     Op.DAY: _strict(lambda d: d.day),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, TypeAlias
 
-from fedsafe.codes import CODE_TYPES, BaseCode
+from fedsafe.codes import CODE_TYPES, MULTI_CODE_STRING_TYPES, BaseCode
 
 Type: TypeAlias = type
 
@@ -55,6 +55,8 @@ def type_from_name(name: str) -> Type:
         return PRIMITIVE_TYPES[name]
     if name.startswith("code:") and name[5:] in CODE_TYPES:
         return CODE_TYPES[name[5:]]
+    if name.startswith("code:") and name[5:] in MULTI_CODE_STRING_TYPES:
+        return MULTI_CODE_STRING_TYPES[name[5:]]
     raise ValueError(f"unknown value type {name!r}")
 
 
