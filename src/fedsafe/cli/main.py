@@ -300,3 +300,7 @@ def dump_dataset_sql(
             )
         loaded = load_dataset_definition(definition, params, project_dir=project_dir)
         typer.echo(dataset_sql(loaded.dataset, dialect))
+
+
+# Commands in their own modules register themselves on `app` when imported.
+from fedsafe.cli import codelists, pipeline  # noqa: E402, F401

@@ -22,7 +22,7 @@ from fedsafe.executors.local import ActionJob, run_action
 from fedsafe.executors.runtimes.resolve import runtime_id
 from fedsafe.pipeline.graph import execution_order
 from fedsafe.pipeline.manifest import Manifest, as_json, sha256_file
-from fedsafe.pipeline.model import Action, Project, load_project
+from fedsafe.pipeline.model import PROJECT_FILE, Action, Project, load_project
 from fedsafe.pipeline.patterns import matches
 
 __all__ = ["Outcome", "Reporter", "RunSummary", "code_files", "run_project"]
@@ -83,7 +83,10 @@ def run_project(
     order = execution_order(project, targets)
     manifest = Manifest.load(workspace)
     code = code_files(workspace, project)
-    code_hash = _hash_files(workspace, code)
+    # project.yaml is in every action's view, but each action's own part of it (runtime, run
+    # line, config, needs) is in its fingerprint; hashing the whole file would re-run every
+    # action when one action's config changes.
+    code_hash = _hash_files(workspace, [p for p in code if p != PROJECT_FILE])
     summary = RunSummary()
     blocked: dict[str, str] = {}  # action -> why it cannot run
     stopped = False
