@@ -22,7 +22,7 @@ from fedsafe.codelists.registry import (
     read_txt,
     write_json,
 )
-from fedsafe.codes import CODE_TYPES, code_type_for
+from fedsafe.codes import CODE_TYPES, UnknownCodeSystemError, code_type_for
 from fedsafe.pipeline.errors import CodelistCheckError
 
 __all__ = ["add_codelist"]
@@ -58,7 +58,10 @@ def add_codelist(
     if source.suffix != ".csv":
         raise CodelistCheckError([f"{file}: a codelist must be a .csv file"])
     system = system or _guess_system(source)
-    code_type_for(system)  # refuses unknown names with the list of known ones
+    try:
+        code_type_for(system)
+    except UnknownCodeSystemError as exc:
+        raise CodelistCheckError([f"{file}: {exc}"]) from None
     header = _header(source)
     column = column or _guess_column(source, header, system)
     folder = workspace / CODELISTS_DIR
