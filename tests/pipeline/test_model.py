@@ -129,6 +129,14 @@ BAD: list[tuple[str, str, int | None, str | None, str | None, str]] = [
         "no command 'generate-cohort'",
     ),
     (
+        "fedsafe action pointed at another folder",
+        _replace("--output output/dataset.arrow", "--output output/dataset.arrow --project-dir /"),
+        4,
+        "generate_dataset",
+        "run",
+        "--project-dir cannot be given",
+    ),
+    (
         "python runtime with an R script",
         _replace("python:v1 analysis/model.py", "python:v1 analysis/model.R"),
         9,

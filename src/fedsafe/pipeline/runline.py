@@ -84,6 +84,11 @@ def parse_run_line(text: object) -> RunLine:
         missing = FEDSAFE_COMMANDS[command]
         if missing:
             raise RunLineError(missing)
+        if any(a == "--project-dir" or a.startswith("--project-dir=") for a in args):
+            raise RunLineError(
+                "--project-dir cannot be given in project.yaml: an action always runs in its "
+                "own copy of the project"
+            )
     else:
         script = args[0]
         suffix = ".R" if runtime == "r:v1" else ".py"
