@@ -52,7 +52,7 @@ def arrow_type(type_: type) -> pa.DataType:
 
 
 @dataclass(frozen=True)
-class _TableSpec:
+class TableSpec:
     name: str
     schema: TableSchema
     one_row_per_patient: bool
@@ -76,13 +76,13 @@ def load_dummy_tables(directory: Path, tables: Mapping[str, Any]) -> ibis.BaseBa
     return backend
 
 
-def _spec(name: str, value: Any) -> _TableSpec:
+def _spec(name: str, value: Any) -> TableSpec:
     if isinstance(value, TableSchema):
-        return _TableSpec(name, value, False)
+        return TableSpec(name, value, False)
     from fedsafe.query_model import nodes
 
     if isinstance(value, nodes.SelectPatientTable | nodes.SelectTable):
-        return _TableSpec(name, value.schema, isinstance(value, nodes.SelectPatientTable))
+        return TableSpec(name, value.schema, isinstance(value, nodes.SelectPatientTable))
     raise TypeError(f"table {name!r}: expected a TableSchema or a table node, not {value!r}")
 
 
@@ -106,12 +106,14 @@ def _find_file(directory: Path, name: str) -> Path:
     return found[0]
 
 
-def read_dummy_table(path: Path, spec: _TableSpec | TableSchema) -> pa.Table:
+def read_dummy_table(path: Path, spec: TableSpec | TableSchema) -> pa.Table:
     """Read and check one dummy table file; return it with its exact Arrow types."""
     if isinstance(spec, TableSchema):
-        spec = _TableSpec(path.name.split(".")[0], spec, False)
+        spec = TableSpec(path.name.split(".")[0], spec, False)
     if path.name.endswith(".parquet"):
         raw, locate = _read_parquet(path)
+    elif path.name.endswith((".arrow", ".feather")):
+        raw, locate = _read_arrow(path)
     else:
         raw, locate = _read_csv(path)
     return _convert_table(path, raw, spec, locate)
@@ -218,12 +220,22 @@ def _read_parquet(path: Path) -> tuple[pa.Table, Callable[[int], str]]:
     return table, lambda index: f"row {index + 1}"
 
 
+def _read_arrow(path: Path) -> tuple[pa.Table, Callable[[int], str]]:
+    import pyarrow.feather as feather
+
+    try:
+        table = feather.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataSourceError(f"{path}: cannot read it as an Arrow file: {exc}") from exc
+    return table, lambda index: f"row {index + 1}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Checking columns against the schema
 
 
 def _convert_table(
-    path: Path, raw: pa.Table, spec: _TableSpec, locate: Callable[[int], str]
+    path: Path, raw: pa.Table, spec: TableSpec, locate: Callable[[int], str]
 ) -> pa.Table:
     names = raw.column_names
     expected = ("patient_id", *spec.schema.column_names)
@@ -267,7 +279,7 @@ def _convert_table(
 
 
 def _check_one_row_per_patient(
-    ids: pa.Array, spec: _TableSpec, path: Path, locate: Callable[[int], str]
+    ids: pa.Array, spec: TableSpec, path: Path, locate: Callable[[int], str]
 ) -> None:
     counts = pc.value_counts(ids)
     repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -164,6 +164,15 @@ ProjectDirOption = Annotated[
 ]
 
 
+SeedOption = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        help="Dummy data only: the random seed. The same definition and seed give the same data.",
+    ),
+]
+
+
 @app.command("generate-dataset")
 def generate_dataset(
     ctx: typer.Context,
@@ -188,42 +197,58 @@ def generate_dataset(
             help="Folder of CSV or Parquet files, one per table, to run on instead of a database.",
         ),
     ] = None,
+    dummy_data_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--dummy-data-file",
+            help=(
+                "Your own dummy dataset (.csv, .csv.gz, .parquet, .arrow): checked against the "
+                "definition's columns and types, then written to --output."
+            ),
+        ),
+    ] = None,
+    dummy_profile: Annotated[
+        Path | None,
+        typer.Option(
+            "--dummy-profile",
+            help="A backend's released profile (from `fedsafe backend profile`) for dummy data "
+            "to follow.",
+        ),
+    ] = None,
+    seed: SeedOption = 0,
     param: ParamOption = None,
     project_dir: ProjectDirOption = None,
 ) -> None:
-    """Run a dataset definition and write one row per patient in its population."""
+    """Run a dataset definition and write one row per patient in its population.
+
+    With no data source (--dsn or --dummy-tables), writes dummy data: tables are generated to
+    suit the definition and its own query runs on them.
+    """
     with _reporting_errors(ctx) as console:
         started = time.monotonic()
         params = parse_params(param or [])
-        source = _choose_source(dsn, dummy_tables)
+        source = _choose_source(dsn, dummy_tables, dummy_data_file, dummy_profile)
 
         from fedsafe.io.writers import check_output_path, write_dataset
 
         check_output_path(output)
 
-        from fedsafe.engines.execute import run_dataset
         from fedsafe.loader import load_dataset_definition
-        from fedsafe.query_model.nodes import tables_used
 
         loaded = load_dataset_definition(definition, params, project_dir=project_dir)
-        backend = _open_source(source, tables_used(loaded.dataset))
-        try:
-            reader = run_dataset(loaded.dataset, backend)
-            with Progress(
-                SpinnerColumn(),
-                TextColumn("[progress.description]{task.description}"),
-                TextColumn("{task.completed:,} rows written"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-                disable=not console.is_terminal,  # no live display in logs and pipes
-            ) as progress:
-                task = progress.add_task(f"writing {output}", total=None)
-                rows = write_dataset(
-                    reader, output, on_progress=lambda n: progress.update(task, completed=n)
+        if source is None or isinstance(source, Path):
+            from fedsafe.cli import dummy
+
+            if source is None:
+                table = dummy.generated_dummy_dataset(
+                    loaded, console, seed=seed, profile=dummy_profile
                 )
-        finally:
-            backend.disconnect()
+            else:
+                table = dummy.dataset_from_file(loaded, source)
+            reader = table.to_reader()
+            rows = write_dataset(reader, output)
+        else:
+            rows = _run_on_source(loaded.dataset, source, output, console)
         elapsed = time.monotonic() - started
         console.print(
             Text(f"wrote {rows:,} row{'' if rows == 1 else 's'} to {output} in {elapsed:.1f} s"),
@@ -231,20 +256,65 @@ def generate_dataset(
         )
 
 
+def _run_on_source(
+    dataset: Any, source: Dsn | _DummyTablesSource, output: Path, console: Console
+) -> int:
+    from fedsafe.engines.execute import run_dataset
+    from fedsafe.io.writers import write_dataset
+    from fedsafe.query_model.nodes import tables_used
+
+    backend = _open_source(source, tables_used(dataset))
+    try:
+        reader = run_dataset(dataset, backend)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[progress.description]{task.description}"),
+            TextColumn("{task.completed:,} rows written"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,  # no live display in logs and pipes
+        ) as progress:
+            task = progress.add_task(f"writing {output}", total=None)
+            return write_dataset(
+                reader, output, on_progress=lambda n: progress.update(task, completed=n)
+            )
+    finally:
+        backend.disconnect()
+
+
 @dataclass(frozen=True)
 class _DummyTablesSource:
     directory: Path
 
 
-def _choose_source(dsn: str | None, dummy_tables: Path | None) -> Dsn | _DummyTablesSource:
-    """Exactly one data source, checked as far as possible before the definition runs."""
-    if dsn is not None and dummy_tables is not None:
-        raise UsageError("give either --dsn or --dummy-tables, not both")
-    if dsn is None and dummy_tables is None:
-        raise UsageError(
-            "--dummy-tables DIR or --dsn URL is required: generating dummy data without "
-            "dummy tables will come in a later release"
+def _choose_source(
+    dsn: str | None,
+    dummy_tables: Path | None,
+    dummy_data_file: Path | None = None,
+    dummy_profile: Path | None = None,
+) -> Dsn | _DummyTablesSource | Path | None:
+    """At most one data source, checked as far as possible before the definition runs.
+
+    None means generated dummy data; a bare Path is a researcher's own dummy dataset file.
+    """
+    given = [
+        name
+        for name, value in (
+            ("--dsn", dsn),
+            ("--dummy-tables", dummy_tables),
+            ("--dummy-data-file", dummy_data_file),
         )
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise UsageError(f"give only one of {' and '.join(given)}")
+    if dummy_profile is not None and given:
+        raise UsageError(
+            f"--dummy-profile steers generated dummy data, so it cannot be used with {given[0]}"
+        )
+    if dummy_profile is not None and not dummy_profile.is_file():
+        raise DataSourceError(f"dummy data profile {dummy_profile} does not exist")
     if dsn is not None:
         from fedsafe.backends.dsn import parse_dsn
 
@@ -252,11 +322,14 @@ def _choose_source(dsn: str | None, dummy_tables: Path | None) -> Dsn | _DummyTa
         if parsed.path is not None and not parsed.path.is_file():
             raise DataSourceError(f"DuckDB database {parsed.path} does not exist")
         return parsed
-    assert dummy_tables is not None
-    if not dummy_tables.is_dir():
-        what = "is not a folder" if dummy_tables.exists() else "does not exist"
-        raise DataSourceError(f"dummy tables folder {dummy_tables} {what}")
-    return _DummyTablesSource(dummy_tables)
+    if dummy_tables is not None:
+        if not dummy_tables.is_dir():
+            what = "is not a folder" if dummy_tables.exists() else "does not exist"
+            raise DataSourceError(f"dummy tables folder {dummy_tables} {what}")
+        return _DummyTablesSource(dummy_tables)
+    if dummy_data_file is not None and not dummy_data_file.is_file():
+        raise DataSourceError(f"dummy data file {dummy_data_file} does not exist")
+    return dummy_data_file
 
 
 def _open_source(
@@ -300,6 +373,60 @@ def dump_dataset_sql(
             )
         loaded = load_dataset_definition(definition, params, project_dir=project_dir)
         typer.echo(dataset_sql(loaded.dataset, dialect))
+
+
+@app.command("create-dummy-tables")
+def create_dummy_tables(
+    ctx: typer.Context,
+    definition: DefinitionArgument,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder to write one CSV per table into (created if missing).",
+            show_default=False,
+        ),
+    ],
+    dummy_profile: Annotated[
+        Path | None,
+        typer.Option("--dummy-profile", help="A backend's released profile to follow."),
+    ] = None,
+    seed: SeedOption = 0,
+    param: ParamOption = None,
+    project_dir: ProjectDirOption = None,
+) -> None:
+    """Write the dummy tables a definition's dummy data comes from, as CSV files to edit.
+
+    Run the definition on them (or on your edited copies) with --dummy-tables DIR.
+    """
+    with _reporting_errors(ctx) as console:
+        from fedsafe.cli import dummy
+        from fedsafe.dummy_data import generate_dummy_tables
+        from fedsafe.dummy_data.settings import DummyDataSettings
+        from fedsafe.loader import load_dataset_definition
+
+        params = parse_params(param or [])
+        if directory.exists() and not directory.is_dir():
+            raise UsageError(f"{directory} exists and is not a folder")
+        if dummy_profile is not None and not dummy_profile.is_file():
+            raise DataSourceError(f"dummy data profile {dummy_profile} does not exist")
+        loaded = load_dataset_definition(definition, params, project_dir=project_dir)
+        settings = DummyDataSettings.from_config(loaded.dummy_data_config)
+        tables = generate_dummy_tables(
+            loaded.dataset,
+            population_size=settings.population_size,
+            seed=seed,
+            timeout=settings.timeout,
+            additional_population_constraint=settings.additional_population_constraint,
+            priors=dummy._priors(dummy_profile),
+        )
+        written = dummy.write_dummy_tables(dict(tables.tables), directory)
+        console.print(
+            Text(
+                f"wrote {len(written)} dummy tables for {tables.population_size:,} patients to "
+                f"{directory}: " + ", ".join(p.name for p in written)
+            ),
+            soft_wrap=True,
+        )
 
 
 # Commands in their own modules register themselves on `app` when imported.
