@@ -38,11 +38,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from synthetic_core import CODELIST_DIR, write_duckdb  # noqa: E402
-
 from fedsafe.dummy_data import generate_dummy_dataset  # noqa: E402
 from fedsafe.engines.execute import run_dataset  # noqa: E402
 from fedsafe.loader import load_dataset_definition  # noqa: E402
+from synthetic_core import CODELIST_DIR, write_duckdb  # noqa: E402
 
 GOAL_SECONDS_100K = 30.0
 

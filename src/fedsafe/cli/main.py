@@ -429,5 +429,9 @@ def create_dummy_tables(
         )
 
 
+from fedsafe.cli.disclosure import check_outputs  # noqa: E402 - after app, which it joins
+
+app.command("check-outputs")(check_outputs)
+
 # Commands in their own modules register themselves on `app` when imported.
 from fedsafe.cli import codelists, pipeline  # noqa: E402, F401

@@ -1,0 +1,88 @@
+"""``fedsafe check-outputs``: the automated disclosure check of output files, from the shell.
+
+Prints each file's status and findings (or JSON with ``--json``, for the airlock and scripts).
+Exit status says the worst result, so a pipeline can gate on it: 0 every file passes, 3 some
+file needs review (none fails), 4 some file fails, 2 some file could not be checked at all.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["check_outputs"]
+
+EXIT_NEEDS_REVIEW = 3
+EXIT_FAIL = 4
+
+
+def check_outputs(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Output files to check: .csv, .csv.gz, .arrow, .feather, .parquet."),
+    ],
+    policy_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help=(
+                "TOML file with the backend's disclosure policy (its [disclosure] table, or "
+                "top-level keys). Default: counts <= 7 redacted, rounded to the nearest 5."
+            ),
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print findings as JSON.")] = False,
+) -> None:
+    """Check output files for disclosure risks: pass, needs review or fail, with the cells."""
+    from fedsafe.cli.main import EXIT_USER_ERROR, _print_error, _reporting_errors
+    from fedsafe.disclosure.checker import check_output_file
+    from fedsafe.disclosure.errors import OutputFileError
+    from fedsafe.disclosure.findings import Status
+
+    with _reporting_errors(ctx) as console:
+        policy = _load_policy(policy_file)
+        reports, unreadable = [], 0
+        for path in files:
+            try:
+                reports.append(check_output_file(path, policy))
+            except OutputFileError as exc:
+                unreadable += 1
+                _print_error(console, str(exc))
+        if as_json:
+            typer.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+        else:
+            for report in reports:
+                typer.echo(f"{report.status.value.upper():<13} {report.path}")
+                for finding in report.findings:
+                    typer.echo(
+                        f"  {finding.status.value:<12} {finding.location()}: {finding.reason} "
+                        f"[{finding.rule}]"
+                    )
+        statuses = {r.status for r in reports}
+        if unreadable:
+            raise typer.Exit(EXIT_USER_ERROR)
+        if Status.FAIL in statuses:
+            raise typer.Exit(EXIT_FAIL)
+        if Status.NEEDS_REVIEW in statuses:
+            raise typer.Exit(EXIT_NEEDS_REVIEW)
+
+
+def _load_policy(path: Path | None):
+    from fedsafe.disclosure import DisclosurePolicy, PolicyError
+
+    if path is None:
+        return DisclosurePolicy()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read the policy file ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path}: not valid TOML ({exc})") from None
+    table = document.get("disclosure", document)
+    source = f"{path} [disclosure]" if "disclosure" in document else str(path)
+    return DisclosurePolicy.from_mapping(table, source=source)
