@@ -204,7 +204,7 @@ def test_the_environment_is_scrubbed(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "very-secret")
     script = """\
 import json, os, pathlib
-pathlib.Path("output").mkdir()
+pathlib.Path("output").mkdir(exist_ok=True)
 pathlib.Path("output/env.json").write_text(json.dumps(dict(os.environ)))
 """
     actions = """\
@@ -229,6 +229,7 @@ snoop:
         "MPLBACKEND",
         "MPLCONFIGDIR",
         "PYTHONDONTWRITEBYTECODE",
+        "PYTHONPATH",  # the helpers layer of python:v1
         "LC_CTYPE",  # Python sets this itself under a C.UTF-8 locale
     }
     assert "FEDSAFE_CACHE_DIR" in __import__("os").environ  # ours was set, yet not passed on
@@ -247,7 +248,7 @@ try:
     outcome = "connected"
 except OSError as exc:
     outcome = type(exc).__name__
-pathlib.Path("output").mkdir()
+pathlib.Path("output").mkdir(exist_ok=True)
 pathlib.Path("output/result.json").write_text(json.dumps({{"connect": outcome}}))
 """
     actions = """\
@@ -270,7 +271,7 @@ phone_home:
 def test_a_symbolic_link_is_never_kept_as_an_output(tmp_path: Path) -> None:
     script = """\
 import os, pathlib
-pathlib.Path("output").mkdir()
+pathlib.Path("output").mkdir(exist_ok=True)
 os.symlink("/etc/passwd", "output/table.csv")
 """
     actions = """\

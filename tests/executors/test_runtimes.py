@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from fedsafe.executors.runtimes.python_v1 import RuntimeError_, ensure_python_v1, python_v1_id
+from fedsafe.executors.runtimes.python_v1 import (
+    RuntimeError_,
+    ensure_helpers,
+    ensure_python_v1,
+    python_v1_id,
+)
 from fedsafe.executors.runtimes.resolve import prepare
 from fedsafe.pipeline.runner import run_project
 
@@ -66,9 +71,47 @@ def test_python_v1_has_the_analysis_helpers(tmp_path: Path) -> None:
         """
     )
     done = subprocess.run(
-        [str(env / "bin/python"), "-c", script], capture_output=True, text=True, check=True
+        [str(env / "bin/python"), "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ensure_helpers())},
     )
     assert done.stdout.strip() == "{'a': 1} [<NA>, 10, 10]"
+
+
+SAFE_COUNTS_PROJECT = """\
+version: '1'
+actions:
+  counts:
+    run: python:v1 analysis/counts.py
+    outputs:
+      moderately_sensitive:
+        table: output/sex.csv
+        sidecar: output/sex.csv.disclosure.json
+"""
+
+SAFE_COUNTS_SCRIPT = """\
+from fedsafe.disclosure.safe import safe_counts
+
+safe_counts(["female"] * 40 + ["male"] * 33 + ["intersex"] * 2, "output/sex.csv", name="sex")
+"""
+
+
+def test_python_v1_actions_can_use_fedsafe_safe_output_helpers(tmp_path: Path) -> None:
+    """fedsafe's own disclosure helpers run inside the locked environment, without ibis,
+    duckdb or anything else outside the lock."""
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis/counts.py").write_text(SAFE_COUNTS_SCRIPT)
+    (tmp_path / "project.yaml").write_text(SAFE_COUNTS_PROJECT)
+    (outcome,) = run_project(tmp_path, ["all"]).outcomes
+    assert outcome.status == "succeeded", (tmp_path / "metadata/counts.log").read_text()
+    rows = (tmp_path / "output/sex.csv").read_text().splitlines()
+    assert rows[0] == '"sex","n"'
+    assert rows[1].startswith('"female",')
+    assert '"intersex",' in rows  # a count of 2 is never released
+    sidecar = json.loads((tmp_path / "output/sex.csv.disclosure.json").read_text())
+    assert sidecar  # the rules that ran are recorded beside the table
 
 
 R_PROJECT = """\

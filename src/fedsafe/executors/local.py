@@ -105,6 +105,8 @@ def _run_in(job: ActionJob, scratch_root: Path, log: TextIO) -> ActionResult:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(job.workspace / relative, target)
     before = set(job.code_files) | set(job.inputs)
+    for folder in _output_folders(job.patterns):
+        (scratch / folder).mkdir(parents=True, exist_ok=True)
 
     prepared = prepare(job.runtime, job.args, job.config)
     command = list(prepared.command)
@@ -120,7 +122,13 @@ def _run_in(job: ActionJob, scratch_root: Path, log: TextIO) -> ActionResult:
             *command,
         ]
     env = child_environment(
-        home, {"MPLBACKEND": "Agg", "MPLCONFIGDIR": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
+        home,
+        {
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(home),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **dict(prepared.env),
+        },
     )
     _log(log, f"started: {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
     _log(log, "-" * 72)
@@ -193,6 +201,21 @@ def _collect(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(scratch / path, target)
     return declared, undeclared, unmatched
+
+
+def _output_folders(patterns: tuple[tuple[str, str], ...]) -> set[str]:
+    """The folders the outputs go in, as far as they are fixed (``output/`` for
+    ``output/*.csv``), made ready so a script need not create them."""
+    folders = set()
+    for pattern, _ in patterns:
+        fixed = []
+        for part in pattern.split("/")[:-1]:
+            if any(c in part for c in "*?["):
+                break
+            fixed.append(part)
+        if fixed:
+            folders.add("/".join(fixed))
+    return folders
 
 
 def _files(root: Path) -> list[str]:

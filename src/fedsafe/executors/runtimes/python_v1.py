@@ -1,5 +1,12 @@
 """The ``python:v1`` runtime: a virtual environment built by uv from the lock file we ship.
 
+It comes in two layers. The environment holds only the locked packages and is cached by the
+hash of the lock file; the helpers layer is a small folder, put on ``PYTHONPATH``, holding
+``fedsafe_analysis`` and a copy of fedsafe's own pure-Python code, so that scripts can use
+fedsafe's safe output helpers (``from fedsafe.disclosure import safe_counts``) with no
+dependency outside the lock. Keeping them apart means a new fedsafe version costs a copy of a
+few hundred kilobytes, not a new environment.
+
 The same lock file (exact versions and hashes of pandas, numpy, scipy, statsmodels,
 matplotlib, pyarrow and everything they need) is installed on a laptop and in a backend, so an
 analysis gives the same answer in both. An environment is built once per machine and cached
@@ -18,14 +25,21 @@ import platform
 import shutil
 import subprocess
 import sys
-import sysconfig
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
+import fedsafe
 from fedsafe.errors import FedsafeError
 
-__all__ = ["RuntimeError_", "cache_root", "ensure_python_v1", "python_v1_id"]
+__all__ = [
+    "RuntimeError_",
+    "cache_root",
+    "ensure_helpers",
+    "ensure_python_v1",
+    "helpers_id",
+    "python_v1_id",
+]
 
 PYTHON_VERSION = "3.11"
 
@@ -52,7 +66,6 @@ def python_v1_id() -> str:
     digest = hashlib.sha256()
     for part in (
         _resource("python-v1.lock"),
-        _resource("fedsafe_analysis.py"),
         PYTHON_VERSION.encode(),
         platform.machine().encode(),
     ):
@@ -150,13 +163,44 @@ def _build(folder: Path, log: object) -> None:
                 )
     finally:
         lock_file.unlink(missing_ok=True)
-    site = _site_packages(folder)
-    (site / "fedsafe_analysis.py").write_bytes(_resource("fedsafe_analysis.py"))
 
 
-def _site_packages(folder: Path) -> Path:
-    relative = Path(sysconfig.get_path("purelib")).relative_to(sys.prefix)
-    site = folder / relative
-    if not site.is_dir():
-        raise RuntimeError_(f"the python:v1 environment in {folder} has no {relative}")
-    return site
+def _helper_files() -> list[tuple[str, Path]]:
+    """(path in the helpers folder, source file) for fedsafe's code and fedsafe_analysis."""
+    package = Path(fedsafe.__file__).resolve().parent
+    files = [
+        (f"fedsafe/{path.relative_to(package).as_posix()}", path)
+        for path in sorted(package.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    ]
+    files.append(("fedsafe_analysis.py", package / "executors/runtimes/fedsafe_analysis.py"))
+    return files
+
+
+def helpers_id() -> str:
+    """The identity of the helpers layer: a hash of every file in it."""
+    digest = hashlib.sha256()
+    for name, path in _helper_files():
+        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def ensure_helpers() -> Path:
+    """The folder to put on ``PYTHONPATH`` for python:v1 actions, made if needed."""
+    root = cache_root() / "runtimes"
+    target = root / f"python-v1-helpers-{helpers_id()}"
+    if (target / ".complete").exists():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    with _locked(root / ".lock"):
+        if (target / ".complete").exists():
+            return target
+        building = root / f".building-{target.name}"
+        shutil.rmtree(building, ignore_errors=True)
+        for name, path in _helper_files():
+            (building / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, building / name)
+        (building / ".complete").write_text("")
+        shutil.rmtree(target, ignore_errors=True)
+        os.rename(building, target)
+    return target

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import fedsafe
-from fedsafe.executors.runtimes.python_v1 import RuntimeError_, ensure_python_v1, python_v1_id
+from fedsafe.executors.runtimes.python_v1 import (
+    RuntimeError_,
+    ensure_helpers,
+    ensure_python_v1,
+    helpers_id,
+    python_v1_id,
+)
 
 __all__ = ["Prepared", "prepare", "runtime_id"]
 
@@ -28,12 +34,13 @@ class Prepared:
     command: tuple[str, ...]
     confined: bool
     read_paths: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def runtime_id(runtime: str) -> str:
     """What identifies a runtime's exact contents, for deciding whether to re-run an action."""
     if runtime == "python:v1":
-        return f"python:v1/{python_v1_id()}"
+        return f"python:v1/{python_v1_id()}/{helpers_id()}"
     if runtime == "r:v1":
         return f"r:v1/{_r_version()}"
     return f"fedsafe:v1/{fedsafe.__version__}"
@@ -48,10 +55,12 @@ def prepare(runtime: str, args: tuple[str, ...], config: Mapping[str, Any] | Non
         return Prepared((sys.executable, "-I", "-m", "fedsafe.cli", *args), confined=False)
     if runtime == "python:v1":
         env = ensure_python_v1()
+        helpers = ensure_helpers()
         return Prepared(
             (str(env / "bin" / "python"), *args, *extra),
             confined=True,
-            read_paths=(str(env), *PYTHON_READ_PATHS),
+            read_paths=(str(env), str(helpers), *PYTHON_READ_PATHS),
+            env=(("PYTHONPATH", str(helpers)),),
         )
     if runtime == "r:v1":
         return Prepared(
