@@ -80,7 +80,7 @@ def test_check_names_the_line_of_a_bad_project_yaml_and_run_changes_nothing(
         done = fedsafe(*command, cwd=tmp_path)
         assert done.returncode == 2
         assert (
-            "error: project.yaml, line 16, action 'report', field 'needs.0': there is no action "
+            "error: project.yaml, line 15, action 'report', field 'needs.0': there is no action "
             "'generate'" in done.stderr
         )
     assert not (tmp_path / "metadata").exists()
@@ -95,7 +95,7 @@ def test_check_reports_a_definition_that_does_not_load(tmp_path: Path) -> None:
     )
     done = fedsafe("check", cwd=tmp_path)
     assert done.returncode == 2
-    assert "analysis/dataset_definition.py, line 26" in done.stderr
+    assert "analysis/dataset_definition.py, line 27" in done.stderr
 
 
 def test_run_an_unknown_action_suggests_the_right_one(tmp_path: Path) -> None:

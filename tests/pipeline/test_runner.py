@@ -39,6 +39,7 @@ def test_a_full_run_records_every_output_with_level_action_size_and_hash(study: 
     assert set(manifest["outputs"]) == {
         "output/dataset.arrow",
         "output/diabetes_by_age_band.csv",
+        "output/diabetes_by_age_band.csv.disclosure.json",
         "output/diabetes_by_age_band.png",
     }
     for path, record in manifest["outputs"].items():
@@ -51,13 +52,13 @@ def test_a_full_run_records_every_output_with_level_action_size_and_hash(study: 
     assert manifest["outputs"]["output/diabetes_by_age_band.png"]["action"] == "report"
     assert (study / "output/diabetes_by_age_band.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (study / "output/diabetes_by_age_band.csv").read_text().splitlines()
-    assert table[0] == "age_band,patients,with_diabetes"
-    assert [line.split(",")[0] for line in table[1:]] == ["18-39", "40-64", "65+"]
+    assert table[0] == '"age_band","diabetes","no diabetes","Total"'
+    assert [line.split(",")[0] for line in table[1:]] == ['"18-39"', '"40-64"', '"65+"', '"Total"']
+    assert table[-1].endswith(",1000")  # the definition asks for 1,000 dummy patients
     for name in ("generate_dataset", "report"):
         log = (study / "metadata" / f"{name}.log").read_text()
         assert f"action: {name}" in log
         assert "exit status: 0" in log
-    assert 'config: {"rounding": 5, "threshold": 7}' in (study / "metadata/report.log").read_text()
 
 
 def test_unchanged_actions_are_skipped(study: Path) -> None:
@@ -69,10 +70,17 @@ def test_unchanged_actions_are_skipped(study: Path) -> None:
 
 def test_changed_config_reruns_only_that_action(study: Path) -> None:
     yaml = study / "project.yaml"
-    yaml.write_text(yaml.read_text().replace("threshold: 7", "threshold: 10"))
+    text = yaml.read_text()
+    assert text.count("    needs: [generate_dataset]\n") == 1
+    yaml.write_text(
+        text.replace(
+            "    needs: [generate_dataset]\n",
+            "    needs: [generate_dataset]\n    config: {title: Diabetes}\n",
+        )
+    )
     summary = run_project(study, ["all"])
     assert statuses(summary) == {"generate_dataset": "skipped", "report": "succeeded"}
-    assert '"threshold": 10' in (study / "metadata/report.log").read_text()
+    assert 'config: {"title": "Diabetes"}' in (study / "metadata/report.log").read_text()
 
 
 def test_changed_code_reruns_and_unchanged_inputs_then_skip(study: Path) -> None:
@@ -84,12 +92,51 @@ def test_changed_code_reruns_and_unchanged_inputs_then_skip(study: Path) -> None
     assert "changed" in (study / "metadata/report.log").read_text()
 
 
-def test_changed_inputs_rerun_dependants(study: Path) -> None:
-    patients = study / "dummy_tables/patients.csv"
-    lines = patients.read_text().splitlines()
-    patients.write_text("\n".join(lines[:-50]) + "\n")  # fifty fewer patients
-    summary = run_project(study, ["all"])
-    assert statuses(summary) == {"generate_dataset": "succeeded", "report": "succeeded"}
+CHAIN = """\
+version: '1'
+actions:
+  produce:
+    run: python:v1 analysis/produce.py
+    config: {rows: 2}
+    outputs:
+      highly_sensitive:
+        data: output/data.csv
+  consume:
+    run: python:v1 analysis/consume.py
+    needs: [produce]
+    outputs:
+      moderately_sensitive:
+        table: output/count.csv
+"""
+PRODUCE = """\
+from fedsafe_analysis import action_config
+rows = action_config()["rows"]
+open("output/data.csv", "w").write("n\\n" + "1\\n" * rows)
+"""
+CONSUME = """\
+lines = open("output/data.csv").read().splitlines()
+open("output/count.csv", "w").write(f"rows\\n{len(lines) - 1}\\n")
+"""
+
+
+def test_changed_inputs_rerun_dependants_and_only_them(tmp_path: Path) -> None:
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis/produce.py").write_text(PRODUCE)
+    (tmp_path / "analysis/consume.py").write_text(CONSUME)
+    (tmp_path / "project.yaml").write_text(CHAIN)
+    assert statuses(run_project(tmp_path, ["all"])) == {
+        "produce": "succeeded",
+        "consume": "succeeded",
+    }
+    assert (tmp_path / "output/count.csv").read_text() == "rows\n2\n"
+    # Only produce's config changes; consume's own code and config do not, its input does.
+    (tmp_path / "project.yaml").write_text(CHAIN.replace("rows: 2", "rows: 3"))
+    assert statuses(run_project(tmp_path, ["all"])) == {
+        "produce": "succeeded",
+        "consume": "succeeded",
+    }
+    assert (tmp_path / "output/count.csv").read_text() == "rows\n3\n"
+    assert statuses(run_project(tmp_path, ["all"])) == {"produce": "skipped", "consume": "skipped"}
 
 
 def test_a_deleted_or_edited_output_is_made_again(study: Path) -> None:

@@ -13,6 +13,7 @@ diabetes_codes = codelist_from_csv(
 )
 
 dataset = create_dataset()
+dataset.configure_dummy_data(population_size=1000)
 
 age = patients.age_on(index_date)
 registered = practice_registrations.for_patient_on(index_date).exists_for_patient()
