@@ -127,3 +127,14 @@ def test_codelists_add_of_a_missing_file_is_a_user_error(tmp_path: Path) -> None
     assert done.returncode == 2
     assert "error: codelists check failed:\n  nope.csv: there is no such file" in done.stderr
     assert not (tmp_path / "codelists").exists()
+
+
+def test_check_fails_on_an_edited_codelist(tmp_path: Path) -> None:
+    fedsafe("init", ".", cwd=tmp_path)
+    codelist = tmp_path / "codelists/nhsd-primary-care-domain-refsets-dm_cod.csv"
+    codelist.write_text(codelist.read_text() + "73211009,Diabetes mellitus\n")
+    done = fedsafe("check", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "nhsd-primary-care-domain-refsets-dm_cod.csv has changed since it was recorded" in (
+        done.stderr
+    )
