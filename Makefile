@@ -40,4 +40,4 @@ benchmark: install
 	$(BIN)/python benchmarks/bench_cohort.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .cache
