@@ -37,7 +37,8 @@ test: lint r
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 benchmark: install
-	$(BIN)/python benchmarks/bench_cohort.py
+	-$(BIN)/python benchmarks/bench_cohort.py
+	$(BIN)/python benchmarks/bench_dummy_data.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .cache

@@ -72,8 +72,15 @@ class Priors:
         }
     )
     code_frequencies: Mapping[tuple[str, str], Mapping[str, float]] = field(default_factory=dict)
-    numeric_quantiles: Mapping[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)
+    # (probability, value) pairs, in order of probability.
+    numeric_quantiles: Mapping[tuple[str, str], tuple[tuple[float, float], ...]] = field(
+        default_factory=dict
+    )
     null_rates: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    # (probability, date) pairs, in order of probability.
+    date_quantiles: Mapping[tuple[str, str], tuple[tuple[float, datetime.date], ...]] = field(
+        default_factory=dict
+    )
     date_range: tuple[datetime.date, datetime.date] | None = None
 
     def knobs(self) -> tuple[Knob, ...]:
@@ -146,6 +153,10 @@ class TableGenerator:
         self.reference = int(self.anchors.max())
         self.window = (low, max(high, self.reference))
         self._pools = {key: self._code_pool(key, column, rng) for key, column in self._columns()}
+        activity = self.knobs["activity"]
+        self._mean_busyness = float(
+            np.dot(np.sqrt(activity.levels), activity.prior) / np.sum(activity.prior)
+        )
 
     # -- lives ----------------------------------------------------------------------------
 
@@ -252,7 +263,8 @@ class TableGenerator:
         rate = self.priors.events_per_patient.get(node.name, self.priors.default_events_per_patient)
         activity = lives.level_values(self.knobs["activity"]).astype(np.float64)
         # Busier records have more of everything, but mostly more of what a study looks for.
-        counts = rng.poisson(rate * np.sqrt(activity) * span / window_days)
+        # Dividing by the prior mean keeps the average at ``rate`` over a whole window.
+        counts = rng.poisson(rate * np.sqrt(activity) / self._mean_busyness * span / window_days)
         counts[span <= 0] = 0
         owners = [np.repeat(np.arange(n), counts)]
         forced: list[dict[str, np.ndarray]] = [{}]
@@ -325,9 +337,11 @@ class TableGenerator:
                     base = out[after.before[0]][0]
                     days = base + rng.exponential(60, len(owner)).astype(np.int64)
                 elif event_days is None:
-                    event_days = days = self._event_days(lives, owner, rng)
+                    event_days = days = self._event_days(
+                        (node.name, column.name), lives, owner, rng
+                    )
                 else:
-                    days = self._event_days(lives, owner, rng)
+                    days = self._event_days((node.name, column.name), lives, owner, rng)
                 if column.has_constraint(Constraint.FirstOfMonth):
                     days = _first_of_month(days)
                 out[column.name] = _dates(days, self._nulls(node.name, column, len(owner), rng))
@@ -403,7 +417,8 @@ class TableGenerator:
             steps = int((closed.maximum - closed.minimum) // closed.step) + 1
             values = closed.minimum + closed.step * rng.integers(steps, size=n)
         elif quantiles:
-            values = np.interp(rng.random(n), np.linspace(0, 1, len(quantiles)), quantiles)
+            probabilities, points = zip(*quantiles, strict=True)
+            values = np.interp(rng.random(n), probabilities, points)
         elif hinted:
             numbers = np.asarray([float(v) for v in hinted])
             low, high = numbers.min(), numbers.max()
@@ -454,12 +469,30 @@ class TableGenerator:
         high = np.where(lives.dead, lives.death, self.window[1])
         return low, high
 
-    def _event_days(self, lives: Lives, owner: np.ndarray, rng: np.random.Generator):
-        """Dates inside each owner's life, clustered around the dates the definition uses."""
+    def _event_days(
+        self,
+        key: tuple[str, str],
+        lives: Lives,
+        owner: np.ndarray,
+        rng: np.random.Generator,
+    ):
+        """Dates inside each owner's life, clustered around the dates the definition uses.
+
+        Without a profile, dates are spread evenly over each life; with one, they follow the
+        profile's quantiles for the column wherever those fall inside the life.
+        """
         low, high = self._life_span(lives)
         low, high = low[owner], high[owner]
         n = len(owner)
         uniform = rng.uniform(low, np.maximum(low + 1, high + 1)).astype(np.int64)
+        quantiles = self.priors.date_quantiles.get(key)
+        if quantiles:
+            probabilities = [p for p, _ in quantiles]
+            points = [to_days(d) for _, d in quantiles]
+            shaped = np.interp(rng.random(n), probabilities, points).astype(np.int64)
+            uniform = np.where((shaped >= low) & (shaped <= high), shaped, uniform)
+        if not self.hints.dates:
+            return uniform
         anchor = self.anchors[rng.integers(len(self.anchors), size=n)]
         before = rng.random(n) < 0.75
         offset = np.where(
