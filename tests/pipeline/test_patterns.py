@@ -56,6 +56,9 @@ def test_patterns_outside_the_workspace_or_in_metadata_are_refused(pattern: str)
     assert pattern_problem(pattern) is not None
 
 
-@pytest.mark.parametrize("pattern", ["output/a.csv", "output/**/*.png", "results/t?.txt"])
+@pytest.mark.parametrize(
+    "pattern",
+    ["output/a.csv", "output/**/*.png", "results/t?.txt", "summary.yaml", "codelists.csv"],
+)
 def test_ordinary_patterns_are_accepted(pattern: str) -> None:
     assert pattern_problem(pattern) is None

@@ -231,3 +231,42 @@ def test_dataset_actions_refuse_to_run_when_the_codelists_check_fails(study: Pat
     assert (
         "refused to run a dataset action" in (study / "metadata/generate_dataset.log").read_text()
     )
+
+
+SPLIT = """\
+version: '1'
+actions:
+  split:
+    run: python:v1 analysis/split.py
+    config: {names: [a, b]}
+    outputs:
+      moderately_sensitive:
+        tables: output/*.csv
+"""
+SPLIT_SCRIPT = """\
+from fedsafe_analysis import action_config
+for name in action_config()["names"]:
+    open(f"output/{name}.csv", "w").write("n\\n1\\n")
+"""
+
+
+def test_outputs_no_longer_written_are_removed_and_other_files_are_left_alone(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis/split.py").write_text(SPLIT_SCRIPT)
+    (tmp_path / "project.yaml").write_text(SPLIT)
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output/notes.csv").write_text("the researcher's own file\n")
+    run_project(tmp_path, ["all"])
+    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == [
+        "a.csv",
+        "b.csv",
+        "notes.csv",
+    ]
+    (tmp_path / "project.yaml").write_text(SPLIT.replace("[a, b]", "[a]"))
+    assert statuses(run_project(tmp_path, ["all"])) == {"split": "succeeded"}
+    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == ["a.csv", "notes.csv"]
+    assert (tmp_path / "output/notes.csv").read_text() == "the researcher's own file\n"
+    manifest = json.loads((tmp_path / "metadata/manifest.json").read_text())
+    assert list(manifest["outputs"]) == ["output/a.csv"]

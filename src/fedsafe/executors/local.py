@@ -46,6 +46,7 @@ class ActionJob:
     patterns: tuple[tuple[str, str], ...]  # (pattern, privacy level)
     code_files: tuple[str, ...]  # workspace-relative paths of the code it may read
     inputs: tuple[str, ...]  # workspace-relative paths of the outputs it needs
+    previous_outputs: tuple[str, ...]  # what it kept last time, replaced by what it keeps now
     workspace: Path
     log_path: Path
 
@@ -192,10 +193,10 @@ def _collect(
     ]
     if not copy_back or unmatched:
         return [], undeclared, unmatched
-    # Replace the action's previous outputs, so a file it no longer writes does not linger.
-    for path in _files(job.workspace):
-        if any(matches(pattern, path) for pattern, _ in job.patterns):
-            (job.workspace / path).unlink()
+    # Replace the action's previous outputs, so a file it no longer writes does not linger;
+    # only those recorded as its own, never another file that happens to match a pattern.
+    for path in job.previous_outputs:
+        (job.workspace / path).unlink(missing_ok=True)
     for path in declared:
         target = job.workspace / path
         target.parent.mkdir(parents=True, exist_ok=True)

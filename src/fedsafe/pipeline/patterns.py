@@ -5,8 +5,9 @@ within one path segment, ``[...]`` for a set of characters, and ``**`` for any n
 segments. Patterns decide which files an action keeps and at which privacy level, so they
 are checked strictly:
 
-* they stay inside the workspace (no absolute paths, no ``..``, no backslashes) and out of
-  ``metadata/``, which belongs to fedsafe;
+* they stay inside the workspace (no absolute paths, no ``..``, no backslashes), out of
+  ``metadata/``, which belongs to fedsafe, and off ``project.yaml`` and ``codelists/``, which
+  are checked inputs that no action may rewrite;
 * no two patterns may match the same file, because a file must have exactly one owner and one
   privacy level. Whether two wildcard patterns can match a common path is decided exactly
   (:func:`patterns_overlap`), not guessed from their text.
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 METADATA_DIR = "metadata"
+CODELISTS_DIR = "codelists"
+PROJECT_FILE = "project.yaml"
 
 # File types an output checker can review and release: text tables and reports, and images.
 # Anything else (data files such as .arrow, .parquet, .rds, .dta, pickles, databases) can hold
@@ -71,6 +74,13 @@ def pattern_problem(pattern: str) -> str | None:
             f"an output pattern must not point into {METADATA_DIR}/, where fedsafe keeps logs "
             "and the manifest"
         )
+    if len(parts) > 1 and fnmatch.fnmatchcase(CODELISTS_DIR, parts[0]):
+        return (
+            f"an output pattern must not point into {CODELISTS_DIR}/: codelists are checked "
+            "inputs, and an action must not rewrite them"
+        )
+    if len(parts) == 1 and fnmatch.fnmatchcase(PROJECT_FILE, parts[0]):
+        return f"an output pattern must not match {PROJECT_FILE}: an action cannot rewrite it"
     if any("**" in part and part != "**" for part in parts):
         return "'**' must be a whole path segment (as in 'output/**/*.csv')"
     if parts[-1] == "**":

@@ -159,6 +159,7 @@ def _run_one(
         patterns=tuple((o.pattern, o.level) for o in action.outputs),
         code_files=tuple(code),
         inputs=tuple(inputs),
+        previous_outputs=tuple(manifest.outputs_of(action.name)),
         workspace=workspace,
         log_path=workspace / log_path,
     )
