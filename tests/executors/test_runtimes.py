@@ -170,3 +170,19 @@ def test_a_missing_r_fails_the_action_with_that_message(
     assert outcome.status == "failed"
     assert "r:v1 needs R, which is not installed" in (outcome.message or "")
     assert "r-base-core" in (tmp_path / "metadata/r_model.log").read_text()
+
+
+def test_the_disclosure_policy_setting_reaches_the_safe_helpers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backend's disclosure policy (FEDSAFE_DISCLOSURE_POLICY) is passed to every action,
+    and a changed policy re-runs the actions, since their outputs depend on it."""
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis/counts.py").write_text(SAFE_COUNTS_SCRIPT)
+    (tmp_path / "project.yaml").write_text(SAFE_COUNTS_PROJECT)
+    run_project(tmp_path, ["all"])
+    assert '"female",40' in (tmp_path / "output/sex.csv").read_text().splitlines()
+    monkeypatch.setenv("FEDSAFE_DISCLOSURE_POLICY", '{"suppress_at_or_below": 50}')
+    (outcome,) = run_project(tmp_path, ["all"]).outcomes
+    assert outcome.status == "succeeded"
+    assert '"female",40' not in (tmp_path / "output/sex.csv").read_text().splitlines()

@@ -49,6 +49,7 @@ class ActionJob:
     previous_outputs: tuple[str, ...]  # what it kept last time, replaced by what it keeps now
     workspace: Path
     log_path: Path
+    extra_env: tuple[tuple[str, str], ...] = ()  # settings the backend gives every action
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def _run_in(job: ActionJob, scratch_root: Path, log: TextIO) -> ActionResult:
             "MPLBACKEND": "Agg",
             "MPLCONFIGDIR": str(home),
             "PYTHONDONTWRITEBYTECODE": "1",
+            **dict(job.extra_env),
             **dict(prepared.env),
         },
     )

@@ -27,6 +27,10 @@ from fedsafe.pipeline.patterns import matches
 
 __all__ = ["Outcome", "Reporter", "RunSummary", "code_files", "run_project"]
 
+# Settings (never secrets) passed from fedsafe's environment to every action, by name: the
+# disclosure policy the safe output helpers apply (a JSON object, see fedsafe.disclosure).
+PASSED_SETTINGS = ("FEDSAFE_DISCLOSURE_POLICY",)
+
 # Folders that are never part of an action's code: fedsafe's own records, version control and
 # local environments.
 _SKIPPED_DIRS = {"metadata", ".git", ".venv", "venv", "__pycache__", "node_modules"}
@@ -162,6 +166,7 @@ def _run_one(
         previous_outputs=tuple(manifest.outputs_of(action.name)),
         workspace=workspace,
         log_path=workspace / log_path,
+        extra_env=tuple((k, os.environ[k]) for k in PASSED_SETTINGS if k in os.environ),
     )
     result = run_action(job)
     seconds = time.monotonic() - started
@@ -188,6 +193,7 @@ def _refused(workspace: Path, action: Action, log_path: Path, message: str) -> O
 
 def _fingerprint(action: Action, code_hash: str, inputs: dict[str, str]) -> str:
     parts = {
+        "settings": {k: os.environ.get(k) for k in PASSED_SETTINGS},
         "runtime": runtime_id(action.run.runtime),
         "run": list(action.run.args),
         "config": action.config,
