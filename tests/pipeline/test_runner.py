@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fedsafe.pipeline.errors import ProjectError
 from fedsafe.pipeline.runner import RunSummary, run_project
 from fedsafe.pipeline.scaffold import init_project
 
@@ -270,3 +272,14 @@ def test_outputs_no_longer_written_are_removed_and_other_files_are_left_alone(
     assert (tmp_path / "output/notes.csv").read_text() == "the researcher's own file\n"
     manifest = json.loads((tmp_path / "metadata/manifest.json").read_text())
     assert list(manifest["outputs"]) == ["output/a.csv"]
+
+
+def test_a_second_run_in_the_same_project_is_refused_while_one_runs(failing: Path) -> None:
+    (failing / "metadata").mkdir()
+    with (failing / "metadata/.run.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a run in another terminal would
+        with pytest.raises(ProjectError, match="another 'fedsafe run' is running"):
+            run_project(failing, ["independent"])
+        fcntl.flock(held, fcntl.LOCK_UN)
+    assert not (failing / "output").exists()
+    assert statuses(run_project(failing, ["independent"])) == {"independent": "succeeded"}

@@ -9,10 +9,12 @@ the run, or with ``continue_on_error`` only the actions that depend on the faile
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +22,7 @@ from typing import Protocol
 from fedsafe.errors import FedsafeError
 from fedsafe.executors.local import ActionJob, run_action
 from fedsafe.executors.runtimes.resolve import runtime_id
+from fedsafe.pipeline.errors import ProjectError
 from fedsafe.pipeline.graph import execution_order
 from fedsafe.pipeline.manifest import Manifest, as_json, sha256_file
 from fedsafe.pipeline.model import PROJECT_FILE, Action, Project, load_project
@@ -85,6 +88,40 @@ def run_project(
     reporter = reporter or _Silent()
     project = load_project(workspace)
     order = execution_order(project, targets)
+    with _one_run_at_a_time(workspace):
+        return _run_order(
+            workspace, project, order, force_run_dependencies, continue_on_error, reporter
+        )
+
+
+@contextlib.contextmanager
+def _one_run_at_a_time(workspace: Path) -> Iterator[None]:
+    """Hold the workspace's run lock: two runs at once would overwrite each other's outputs
+    and manifest entries."""
+    lock_path = workspace / "metadata" / ".run.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with lock_path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ProjectError(
+                "another 'fedsafe run' is running in this project; wait for it to finish",
+                file=str(workspace / "project.yaml"),
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_order(
+    workspace: Path,
+    project: Project,
+    order: list[str],
+    force_run_dependencies: bool,
+    continue_on_error: bool,
+    reporter: Reporter,
+) -> RunSummary:
     manifest = Manifest.load(workspace)
     code = code_files(workspace, project)
     # project.yaml is in every action's view, but each action's own part of it (runtime, run
