@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fedsafe.errors import FedsafeError
-from fedsafe.pipeline.errors import ProjectError
+from fedsafe.pipeline.errors import ProjectError, ProjectErrors
 from fedsafe.pipeline.model import load_project, parse_project
 
 GOOD = """\
@@ -364,3 +364,34 @@ def test_the_good_text_really_is_the_base_of_each_bad_case() -> None:
     # Each bad case is the good project with one change; this shows the change is the cause.
     assert textwrap.dedent(GOOD) == GOOD
     parse_project(GOOD)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = (
+        GOOD.replace("python:v1 analysis/model.py", "python:latest analysis/model.py")
+        .replace("needs: [generate_dataset]\n    outputs", "needs: [generate_datset]\n    outputs")
+        .replace("data: output/summary.rds", "data: output/dataset.arrow")
+    )
+    with pytest.raises(ProjectErrors) as caught:
+        parse_project(text)
+    error = caught.value
+    places = [(p.line, p.action, p.field) for p in error.problems]
+    assert places == [
+        (9, "model", "run"),
+        (20, "summary", "needs.0"),
+        (23, "summary", "outputs.highly_sensitive.data"),
+    ]
+    assert str(error).startswith("project.yaml has 3 problems:\n  project.yaml, line 9")
+    assert (error.line, error.action) == (9, "model")  # the first, for tools that want one
+
+
+def test_every_shape_problem_is_reported_at_once() -> None:
+    text = GOOD.replace("    run: r:v1 analysis/summary.R\n", "").replace(
+        "config:\n      years: 5", "config: 5"
+    )
+    with pytest.raises(ProjectErrors) as caught:
+        parse_project(text)
+    assert [(p.line, p.action, p.field) for p in caught.value.problems] == [
+        (11, "model", "config"),
+        (17, "summary", "run"),  # the action's own line, as its run line is missing
+    ]

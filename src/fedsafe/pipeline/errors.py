@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fedsafe.errors import FedsafeError
 
-__all__ = ["ActionFailed", "CodelistCheckError", "ProjectError"]
+__all__ = ["ActionFailed", "CodelistCheckError", "ProjectError", "ProjectErrors"]
 
 
 class ProjectError(FedsafeError):
@@ -35,6 +35,24 @@ class ProjectError(FedsafeError):
         self.action = action
         self.field = field
         self.reason = message
+
+
+class ProjectErrors(ProjectError):
+    """Several problems in ``project.yaml``, reported together so one check shows them all.
+
+    Its place attributes are those of the first problem; ``problems`` holds each one.
+    """
+
+    def __init__(self, problems: list[ProjectError]) -> None:
+        first = problems[0]
+        super().__init__(
+            first.reason, file=first.file, line=first.line, action=first.action, field=first.field
+        )
+        self.problems = tuple(problems)
+        self.args = (
+            f"{first.file} has {len(problems)} problems:\n  "
+            + "\n  ".join(str(p) for p in problems),
+        )
 
 
 class CodelistCheckError(FedsafeError):

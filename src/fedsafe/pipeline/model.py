@@ -3,9 +3,10 @@
 The shape (which keys, which types) is checked by pydantic models built from
 ``yaml.safe_load``'s output; the rules that span fields and actions (needs that exist, no
 cycles, patterns that do not overlap, dataset outputs that are highly sensitive) are checked
-after, in plain code. Either way the first problem found is raised as a ProjectError naming
-the line, the action and the field, and the result is a :class:`Project`: frozen values that
-the runner can trust without checking again.
+after, in plain code. Every problem found is reported (one ProjectError, or ProjectErrors
+listing several), each naming the line, the action and the field, so one ``fedsafe check``
+shows them all. The result is a :class:`Project`: frozen values that the runner can trust
+without checking again.
 
 The format follows OpenSAFELY's where it can: ``version``, ``actions`` with ``run``,
 ``needs``, ``outputs`` by privacy level and ``config``; fedsafe adds ``backends`` (which
@@ -14,16 +15,17 @@ backends an action may run on).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
-from fedsafe.pipeline.errors import ProjectError
+from fedsafe.pipeline.errors import ProjectError, ProjectErrors
 from fedsafe.pipeline.patterns import (
     matches,
     pattern_problem,
@@ -168,7 +170,7 @@ def parse_project(
     try:
         model = ProjectModel.model_validate(located.data)
     except ValidationError as exc:
-        raise _from_validation_error(exc, located) from None
+        raise combined([_from_validation_error(e, located) for e in exc.errors()]) from None
     version = str(model.version)
     if version not in SUPPORTED_VERSIONS:
         raise ProjectError(
@@ -178,14 +180,24 @@ def parse_project(
             field="version",
         )
     checker = _Checker(located, project_dir)
-    actions = {name: checker.action(name, spec) for name, spec in model.actions.items()}
-    checker.needs(actions)
+    actions: dict[str, Action] = {}
+    for name, spec in model.actions.items():
+        with checker.collecting():
+            actions[name] = checker.action(name, spec)
+    with checker.collecting():
+        checker.needs(actions, list(model.actions))
     checker.outputs(actions)
+    if checker.problems:
+        raise combined(checker.problems)
     return Project(actions=actions, version=version, file=file)
 
 
-def _from_validation_error(exc: ValidationError, located: Located) -> ProjectError:
-    error = exc.errors()[0]
+def combined(problems: list[ProjectError]) -> ProjectError:
+    """One problem as itself; several as one error listing each on its own line."""
+    return problems[0] if len(problems) == 1 else ProjectErrors(problems)
+
+
+def _from_validation_error(error: Any, located: Located) -> ProjectError:
     loc = tuple(error["loc"])
     action = str(loc[1]) if len(loc) >= 2 and loc[0] == "actions" else None
     field_path = loc[2:] if action is not None else loc
@@ -233,6 +245,7 @@ class _Checker:
     def __init__(self, located: Located, project_dir: Path | None) -> None:
         self.located = located
         self.project_dir = project_dir
+        self.problems: list[ProjectError] = []
 
     def error(self, message: str, action: str | None, *field: str | int) -> ProjectError:
         path: tuple[str | int, ...] = ("actions", action, *field) if action else tuple(field)
@@ -356,17 +369,15 @@ class _Checker:
                 raise self.error(f"{backend!r} is listed twice", name, "backends", index)
         return tuple(backends)
 
-    def needs(self, actions: Mapping[str, Action]) -> None:
+    def needs(self, actions: Mapping[str, Action], names: Collection[str]) -> None:
+        """Check every action's needs against ``names`` (every action written, including any
+        that had problems of their own), then look for cycles if the needs are sound."""
+        before = len(self.problems)
         for action in actions.values():
-            for index, need in enumerate(action.needs):
-                if need == action.name:
-                    raise self.error("an action cannot need itself", action.name, "needs", index)
-                if need not in actions:
-                    raise self.error(
-                        _unknown_action_message(need, actions), action.name, "needs", index
-                    )
-                if need in action.needs[:index]:
-                    raise self.error(f"{need!r} is listed twice", action.name, "needs", index)
+            with self.collecting():
+                self._needs_of(action, names)
+        if len(self.problems) > before:
+            return
         cycle = find_cycle({name: a.needs for name, a in actions.items()})
         if cycle:
             raise self.error(
@@ -376,31 +387,54 @@ class _Checker:
                 "needs",
             )
 
+    def _needs_of(self, action: Action, names: Collection[str]) -> None:
+        for index, need in enumerate(action.needs):
+            if need == action.name:
+                raise self.error("an action cannot need itself", action.name, "needs", index)
+            if need not in names:
+                raise self.error(
+                    _unknown_action_message(need, list(names)), action.name, "needs", index
+                )
+            if need in action.needs[:index]:
+                raise self.error(f"{need!r} is listed twice", action.name, "needs", index)
+
+    @contextlib.contextmanager
+    def collecting(self) -> Iterator[None]:
+        """Record a problem and carry on, so one run of fedsafe check shows them all."""
+        try:
+            yield
+        except ProjectError as exc:
+            self.problems.append(exc)
+
     def outputs(self, actions: Mapping[str, Action]) -> None:
         seen: list[tuple[Action, Output]] = []
         for action in actions.values():
             for output in action.outputs:
-                for other_action, other in seen:
-                    if other.pattern == output.pattern:
-                        what = "is declared twice"
-                    elif patterns_overlap(other.pattern, output.pattern):
-                        what = f"could match the same files as {other.pattern!r}"
-                    else:
-                        continue
-                    owner = (
-                        "in this action"
-                        if other_action is action
-                        else f"in action {other_action.name!r}"
-                    )
-                    raise self.error(
-                        f"output pattern {output.pattern!r} {what} ({other.level}.{other.name} "
-                        f"{owner}); every file must belong to exactly one output",
-                        action.name,
-                        "outputs",
-                        output.level,
-                        output.name,
-                    )
+                with self.collecting():
+                    self._unique_output(seen, action, output)
                 seen.append((action, output))
+
+    def _unique_output(
+        self, seen: list[tuple[Action, Output]], action: Action, output: Output
+    ) -> None:
+        for other_action, other in seen:
+            if other.pattern == output.pattern:
+                what = "is declared twice"
+            elif patterns_overlap(other.pattern, output.pattern):
+                what = f"could match the same files as {other.pattern!r}"
+            else:
+                continue
+            owner = (
+                "in this action" if other_action is action else f"in action {other_action.name!r}"
+            )
+            raise self.error(
+                f"output pattern {output.pattern!r} {what} ({other.level}.{other.name} "
+                f"{owner}); every file must belong to exactly one output",
+                action.name,
+                "outputs",
+                output.level,
+                output.name,
+            )
 
 
 def find_cycle(needs: Mapping[str, tuple[str, ...]]) -> list[str] | None:
