@@ -142,6 +142,8 @@ def test_the_generators_cover_every_node_type() -> None:
         "SelectTable", "SelectPatientTable", "InlinePatientTable", "Filter", "Sort",
         "PickOneRowPerPatient", "SelectColumn", "Value", "ValueSet", "Function", "Case",
         "Aggregate", "CountEpisodes", "Dataset",
+        # Generated in tests/query_model/test_measures.py, with INTERVAL in their series.
+        "IntervalDate", "Measure", "Measures",
     }  # fmt: skip
     assert set(NODE_TYPES) == generated
 

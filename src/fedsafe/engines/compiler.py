@@ -33,6 +33,12 @@ INLINE_VALUES_LIMIT = 50
 
 PATIENT_ID = "patient_id"
 
+# The columns of a measures query's interval table (see ``fedsafe.engines.measures``): a row of a
+# query that reads ``INTERVAL`` is one patient in one interval, keyed by both.
+INTERVAL_ID = "__interval__"
+INTERVAL_START = "__interval_start__"
+INTERVAL_END = "__interval_end__"
+
 
 def ibis_type(type_: type) -> str:
     if type_ is bool:
@@ -81,8 +87,9 @@ class _Joined:
 
 
 # A group of patient-level sources computed together in one pass over one many-rows table:
-# the table, and the patient-level sources their row-level expressions need joined on first.
-GroupKey = tuple[qm.SelectTable, frozenset[qm.Node]]
+# the table, the patient-level sources their row-level expressions need joined on first, and
+# whether they read ``INTERVAL`` (then the pass is over the table's rows in every interval).
+GroupKey = tuple[qm.SelectTable, frozenset[qm.Node], bool]
 
 EXISTS = "__exists__"
 VALUE = "value"
@@ -97,8 +104,11 @@ class Compiler:
     over clinical_events reads clinical_events once, not twenty times.
     """
 
-    def __init__(self, load_table: TableLoader) -> None:
+    def __init__(self, load_table: TableLoader, intervals: ir.Table | None = None) -> None:
         self._load_table = load_table
+        # For measures: one row per interval (INTERVAL_ID, INTERVAL_START, INTERVAL_END).
+        self._intervals = intervals
+        self._reads_interval: dict[qm.Node, bool] = {}
         self._group_tables: dict[GroupKey, ir.Table] = {}
         self._group_columns: dict[tuple[qm.Node, str], str] = {}
         self._group_members: dict[GroupKey, list[qm.Node]] = {}
@@ -117,10 +127,10 @@ class Compiler:
     # The dataset
 
     def dataset(self, dataset: qm.Dataset) -> ir.Table:
-        self._plan(dataset)
+        self.plan(dataset)
         universe = self.universe(dataset.population)
         series = [dataset.population] + [s for _, s in dataset.variables]
-        joined = self._join_sources(universe, series)
+        joined = self.join_sources(universe, series)
         population = self.expr(dataset.population, joined, None)
         table = joined.table.filter(population.fill_null(False))
         joined = _Joined(table, joined.columns)
@@ -146,9 +156,10 @@ class Compiler:
     # ---------------------------------------------------------------------------------------
     # Planning: which sources are computed together
 
-    def _plan(self, dataset: qm.Dataset) -> None:
+    def plan(self, query: qm.Node) -> None:
+        """Decide which sources of ``query`` are computed together; call once, first."""
         sources: list[qm.Node] = []
-        for node in qm.walk(dataset):
+        for node in qm.walk(query):
             if isinstance(node, qm.SelectColumn) and isinstance(
                 node.source, qm.PickOneRowPerPatient
             ):
@@ -159,10 +170,22 @@ class Compiler:
                 sources.append(node)
         for source in sources:
             deps = self._deps(source)
-            key = (_member_frame(source).root, frozenset(deps))
+            key = (_member_frame(source).root, frozenset(deps), self.reads_interval(source))
             self._group_of[source] = key
             self._group_members.setdefault(key, []).append(source)
             self._group_deps.setdefault(key, deps)
+
+    def reads_interval(self, node: qm.Node) -> bool:
+        """Whether ``node`` has a value per interval, not just per patient."""
+        if node not in self._reads_interval:
+            self._reads_interval[node] = qm.uses_interval(node)
+        return self._reads_interval[node]
+
+    def _in_every_interval(self, table: ir.Table) -> ir.Table:
+        """Each row of ``table`` once per interval, with the interval's id and dates."""
+        if self._intervals is None:
+            raise qm.QueryModelError("INTERVAL can only be used in measures")
+        return table.cross_join(self._intervals)
 
     def _deps(self, source: qm.Node) -> list[qm.Node]:
         """Patient-level sources a source's row-level expressions read, in first-seen order."""
@@ -199,9 +222,11 @@ class Compiler:
             elif isinstance(node, qm.Function | qm.Case):
                 stack.extend(node.children())
 
-    def _join_sources(
+    def join_sources(
         self, base: ir.Table, series: list[qm.Node], root: qm.SelectTable | None = None
     ) -> _Joined:
+        """``base`` (keyed by patient, or patient and interval) with the patient-level sources
+        these series read joined on; ``expr`` then evaluates the series over the result."""
         sources: list[qm.Node] = []
         for s in series:
             for source in self._sources_in(s, root):
@@ -219,6 +244,7 @@ class Compiler:
         columns: dict[tuple[qm.Node, str], str] = {}
         table = base
         for unit in units:
+            per_interval = False
             if isinstance(unit, qm.SelectPatientTable | qm.InlinePatientTable):
                 unit_table = self._patient_table(unit).select(
                     PATIENT_ID, *unit.schema.column_names, **{EXISTS: ibis.literal(True)}
@@ -227,15 +253,19 @@ class Compiler:
             elif isinstance(unit, qm.CountEpisodes):
                 unit_table = self._episodes_table(unit)
                 unit_columns = {(unit, VALUE): VALUE}
+                per_interval = self.reads_interval(unit)
             else:
                 unit_table = self._group_table(unit)
+                per_interval = unit[2]
                 unit_columns = {
                     k: v for k, v in self._group_columns.items() if self._group_of[k[0]] == unit
                 }
             prefix = self._name("s")
             renamed = unit_table.rename({f"{prefix}_{c}": c for c in unit_table.columns})
-            key = f"{prefix}_{PATIENT_ID}"
-            table = table.left_join(renamed, table[PATIENT_ID] == renamed[key])
+            on = [table[PATIENT_ID] == renamed[f"{prefix}_{PATIENT_ID}"]]
+            if per_interval:
+                on.append(table[INTERVAL_ID] == renamed[f"{prefix}_{INTERVAL_ID}"])
+            table = table.left_join(renamed, on)
             for (source, column), name in unit_columns.items():
                 columns[(source, column)] = f"{prefix}_{name}"
         return _Joined(table, columns)
@@ -257,31 +287,49 @@ class Compiler:
         """One pass over a table computing every source in the group, one row per patient."""
         if key in self._group_tables:
             return self._group_tables[key]
-        root, deps = key
+        root, deps, per_interval = key
         members = self._group_members[key]
-        base = self._load_table(root)
-        joined = self._join_units(base, self._group_deps[key]) if deps else _Joined(base, {})
         # Each distinct filter condition is computed once per row, as a column; a member's
         # presence is the AND of its conditions' columns.
         member_filters = {m: qm.frame_filters(_member_frame(m)) for m in members}
+        distinct_filters = list(dict.fromkeys(member_filters.values()))
         conditions: list[qm.Series] = []
         for filters in member_filters.values():
             conditions += [c for c in filters if c not in conditions]
-        table = joined.table
-        condition_columns: dict[qm.Series, str] = {}
-        if conditions:
-            condition_columns = {c: f"__c{i}" for i, c in enumerate(conditions)}
-            table = table.mutate(
-                **{
-                    name: self.expr(c, joined, root).fill_null(False)
-                    for c, name in condition_columns.items()
-                }
-            )
-            if all(member_filters.values()):
-                # Rows no member wants cannot change any aggregate: drop them before grouping.
-                distinct_filters = list(dict.fromkeys(member_filters.values()))
-                wanted = [_all_of(table, f, condition_columns) for f in distinct_filters]
-                table = table.filter(_any_of(wanted))
+        condition_columns = {c: f"__c{i}" for i, c in enumerate(conditions)}
+        # Rows no member wants cannot change any aggregate: drop them before grouping (only
+        # possible when every member filters).
+        can_drop = bool(conditions) and all(member_filters.values())
+
+        base = self._load_table(root)
+        early_deps = list(self._group_deps[key])
+        late_deps: list[qm.Node] = []
+        done: list[qm.Series] = []
+        if per_interval:
+            # Conditions that don't read INTERVAL are computed, and rows nobody could want
+            # dropped, before each row is repeated once per interval.
+            late_deps = [d for d in early_deps if self._unit_reads_interval(d)]
+            early_deps = [d for d in early_deps if d not in late_deps]
+            early = self._join_units(base, early_deps) if early_deps else _Joined(base, {})
+            done = [c for c in conditions if not self.reads_interval(c)]
+            table = self._add_conditions(early, done, condition_columns, root)
+            if can_drop and done:
+                wanted = [
+                    _all_of(table, tuple(c for c in f if c in done), condition_columns)
+                    for f in distinct_filters
+                ]
+                if all(w is not None for w in wanted):
+                    table = table.filter(_any_of(wanted))
+            table = self._in_every_interval(table)
+            late = self._join_units(table, late_deps) if late_deps else _Joined(table, {})
+            joined = _Joined(late.table, {**early.columns, **late.columns})
+        else:
+            joined = self._join_units(base, early_deps) if deps else _Joined(base, {})
+        remaining = [c for c in conditions if c not in done]
+        table = self._add_conditions(joined, remaining, condition_columns, root)
+        if can_drop and remaining:
+            wanted = [_all_of(table, f, condition_columns) for f in distinct_filters]
+            table = table.filter(_any_of(wanted))
         rows = _Joined(table, joined.columns)
         aggregates: dict[str, ir.Scalar] = {}
         for index, member in enumerate(members):
@@ -290,25 +338,54 @@ class Compiler:
                 name = f"m{index}_{column}"
                 aggregates[name] = value
                 self._group_columns[(member, column)] = name
-        table = rows.table.group_by(rows.table[PATIENT_ID]).aggregate(**aggregates)
+        keys = [PATIENT_ID, INTERVAL_ID] if per_interval else [PATIENT_ID]
+        table = rows.table.group_by(*(rows.table[k] for k in keys)).aggregate(**aggregates)
         self._group_tables[key] = table
         return table
+
+    def _add_conditions(
+        self,
+        joined: _Joined,
+        conditions: list[qm.Series],
+        columns: dict[qm.Series, str],
+        root: qm.SelectTable,
+    ) -> ir.Table:
+        """``joined``'s table with a boolean column (NULL as False) for each condition."""
+        if not conditions:
+            return joined.table
+        return joined.table.mutate(
+            **{columns[c]: self.expr(c, joined, root).fill_null(False) for c in conditions}
+        )
+
+    def _unit_reads_interval(self, source: qm.Node) -> bool:
+        """Whether the table holding ``source`` has a row per patient and interval."""
+        unit = self._group_of.get(source)
+        if unit is not None:
+            return unit[2]
+        return self.reads_interval(source)
 
     def _episodes_table(self, source: qm.CountEpisodes) -> ir.Table:
         """Episodes need each date's predecessor, so they get a windowed pass of their own."""
         frame = _member_frame(source)
         root = frame.root
         filters = qm.frame_filters(frame)
-        joined = self._join_units(self._load_table(root), self._deps(source))
+        base = self._load_table(root)
+        per_interval = self.reads_interval(source)
+        if per_interval:
+            base = self._in_every_interval(base)
+        keys = [PATIENT_ID, INTERVAL_ID] if per_interval else [PATIENT_ID]
+        joined = self._join_units(base, self._deps(source))
         rows = joined.table
         conditions = [self.expr(c, joined, root).fill_null(False) for c in filters]
         date = self.expr(source.source, joined, root)
         rows = (
             rows.filter(*conditions, date.notnull()) if conditions else rows.filter(date.notnull())
         )
-        dates = rows.select(PATIENT_ID, __date__=date).distinct()
+        dates = rows.select(*keys, __date__=date).distinct()
         previous = (
-            dates["__date__"].lag().over(group_by=dates[PATIENT_ID], order_by=dates["__date__"])
+            dates["__date__"]
+            .lag()
+            .over(group_by=[dates[k] for k in keys], order_by=dates["__date__"])
         )
         starts = dates.mutate(
             __starts__=ibis.ifelse(
@@ -318,7 +395,7 @@ class Compiler:
                 0,
             )
         )
-        return starts.group_by(PATIENT_ID).aggregate(
+        return starts.group_by(*keys).aggregate(
             **{VALUE: starts["__starts__"].sum().cast("!int64")}
         )
 
@@ -393,6 +470,10 @@ class Compiler:
         if node.op in (qm.AggOp.COUNT, qm.AggOp.COUNT_DISTINCT):
             return value.fill_null(0)
         return value
+
+    def _expr_IntervalDate(self, node: qm.IntervalDate, joined: _Joined, root: Any) -> ir.Value:
+        column = INTERVAL_START if node.bound is qm.IntervalBound.START else INTERVAL_END
+        return joined.table[column]
 
     def _expr_CountEpisodes(self, node: qm.CountEpisodes, joined: _Joined, root: Any) -> ir.Value:
         return joined.table[joined.columns[(node, VALUE)]].fill_null(0).cast("int64")

@@ -4,6 +4,7 @@ from fedsafe.codes import Codelist, codelist_from_csv, codelist_from_csv_lines
 from fedsafe.language.dataset import Dataset, create_dataset
 from fedsafe.language.frames import EventFrame, PatientFrame, Series, table
 from fedsafe.language.functions import case, maximum_of, minimum_of, when
+from fedsafe.language.measures import INTERVAL, Measures, create_measures
 from fedsafe.language.parameters import get_parameter
 from fedsafe.language.series import (
     BoolEventSeries,
@@ -27,6 +28,7 @@ from fedsafe.language.series import (
 )
 
 __all__ = [
+    "INTERVAL",
     "BoolEventSeries",
     "BoolPatientSeries",
     "CodeEventSeries",
@@ -42,6 +44,7 @@ __all__ = [
     "FloatPatientSeries",
     "IntEventSeries",
     "IntPatientSeries",
+    "Measures",
     "PatientFrame",
     "Series",
     "StrEventSeries",
@@ -50,6 +53,7 @@ __all__ = [
     "codelist_from_csv",
     "codelist_from_csv_lines",
     "create_dataset",
+    "create_measures",
     "days",
     "get_parameter",
     "maximum_of",

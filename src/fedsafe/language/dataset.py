@@ -73,28 +73,13 @@ class Dataset:
         additional_population_constraint: Any = None,
     ) -> None:
         """Set how dummy data is generated for this definition."""
-        if isinstance(population_size, bool) or not isinstance(population_size, int):
-            raise TypeError("population_size must be a whole number")
-        if population_size < 1:
-            raise ValueError("population_size must be at least 1")
-        constraint = None
-        if additional_population_constraint is not None:
-            node = getattr(additional_population_constraint, "_node", None)
-            if (
-                not isinstance(additional_population_constraint, BaseSeries)
-                or node.type is not bool
-                or not node.domain.is_patient
-            ):
-                raise TypeError(
-                    "additional_population_constraint must be a boolean series with one value "
-                    "per patient"
-                )
-            constraint = node
-        object.__setattr__(
-            self,
-            "_dummy",
-            DummyDataConfig(population_size, legacy, timeout, constraint),
+        settings = dummy_data_settings(
+            population_size=population_size,
+            legacy=legacy,
+            timeout=timeout,
+            additional_population_constraint=additional_population_constraint,
         )
+        object.__setattr__(self, "_dummy", settings)
 
     def _set_variable(self, name: str, value: Any) -> None:
         qm.check_variable_name(name)
@@ -152,11 +137,43 @@ def compile_dataset(dataset: Dataset) -> qm.Dataset:
     return qm.Dataset(dataset._population, tuple(dataset._variables.items()))
 
 
+def dummy_data_settings(
+    *,
+    population_size: int,
+    legacy: bool,
+    timeout: int,
+    additional_population_constraint: Any,
+) -> DummyDataConfig:
+    """Checked dummy data settings (shared by datasets and measures)."""
+    if isinstance(population_size, bool) or not isinstance(population_size, int):
+        raise TypeError("population_size must be a whole number")
+    if population_size < 1:
+        raise ValueError("population_size must be at least 1")
+    constraint = None
+    if additional_population_constraint is not None:
+        node = getattr(additional_population_constraint, "_node", None)
+        if (
+            not isinstance(additional_population_constraint, BaseSeries)
+            or node.type is not bool
+            or not node.domain.is_patient
+        ):
+            raise TypeError(
+                "additional_population_constraint must be a boolean series with one value "
+                "per patient"
+            )
+        constraint = node
+    return DummyDataConfig(population_size, legacy, timeout, constraint)
+
+
 def dummy_data_config(dataset: Dataset) -> dict[str, Any]:
     """The dummy data settings, as JSON-safe values (the constraint as a query model)."""
+    return dummy_settings_json(dataset._dummy)
+
+
+def dummy_settings_json(settings: DummyDataConfig) -> dict[str, Any]:
+    """Dummy data settings as JSON-safe values (the constraint as a query model)."""
     from fedsafe.query_model.serialize import to_jsonable
 
-    settings = dataset._dummy
     constraint = settings.additional_population_constraint
     # Not dataclasses.asdict: it would copy the constraint's whole node tree into dicts first.
     return {

@@ -4,6 +4,18 @@ The trusted process never imports a researcher's code: it asks a sandboxed child
 gets back only a serialised query model.
 """
 
-from fedsafe.loader.load import DefinitionLoadError, LoadedDefinition, load_dataset_definition
+from fedsafe.loader.load import (
+    DefinitionLoadError,
+    LoadedDefinition,
+    LoadedMeasures,
+    load_dataset_definition,
+    load_measures_definition,
+)
 
-__all__ = ["DefinitionLoadError", "LoadedDefinition", "load_dataset_definition"]
+__all__ = [
+    "DefinitionLoadError",
+    "LoadedDefinition",
+    "LoadedMeasures",
+    "load_dataset_definition",
+    "load_measures_definition",
+]

@@ -36,6 +36,7 @@ class Request:
     params: dict[str, str]
     project_dir: Path
     home: Path
+    kind: str = "dataset"
 
     @classmethod
     def from_json(cls, text: str) -> Request:
@@ -50,7 +51,14 @@ class Request:
             params=dict(params),
             project_dir=Path(data["project_dir"]),
             home=Path(data["home"]),
+            kind=_kind(data.get("kind", "dataset")),
         )
+
+
+def _kind(value: Any) -> str:
+    if value not in ("dataset", "measures"):
+        raise ValueError(f"unknown definition kind {value!r}")
+    return value
 
 
 class _UserError(Exception):
@@ -98,6 +106,8 @@ def _run(definition: Path, request: Request) -> dict[str, Any]:
     try:
         with bound_parameters(request.params):
             namespace = runpy.run_path(str(definition), run_name=definition.stem)
+            if request.kind == "measures":
+                return _measures_reply(namespace)
             dataset = namespace.get("dataset", _MISSING)
             if dataset is _MISSING:
                 raise _UserError(
@@ -125,6 +135,32 @@ def _run(definition: Path, request: Request) -> dict[str, Any]:
 
 
 _MISSING = object()
+
+
+def _measures_reply(namespace: dict[str, Any]) -> dict[str, Any]:
+    """The reply for a measures definition: its serialised measures and their settings."""
+    from fedsafe.language.measures import Measures, compile_measures, measures_config
+    from fedsafe.query_model import serialize
+
+    measures = namespace.get("measures", _MISSING)
+    if measures is _MISSING:
+        raise _UserError(
+            "no variable named `measures`: a measures definition must assign the result of "
+            "create_measures() to a module-level variable called `measures`"
+        )
+    if not isinstance(measures, Measures):
+        kind = type(measures)
+        raise _UserError(
+            f"`measures` is a {kind.__module__}.{kind.__qualname__}, not a Measures: assign "
+            "`measures = create_measures()`"
+        )
+    node = compile_measures(measures)
+    return {
+        "protocol": PROTOCOL,
+        "ok": True,
+        "measures": serialize.dumps(node),
+        "measures_config": measures_config(measures),
+    }
 
 
 def _not_a_dataset(value: object) -> str:

@@ -28,7 +28,13 @@ from fedsafe.loader.protocol import PROTOCOL
 from fedsafe.loader.sandbox import child_environment, make_private_home
 from fedsafe.query_model import nodes
 
-__all__ = ["DefinitionLoadError", "LoadedDefinition", "load_dataset_definition"]
+__all__ = [
+    "DefinitionLoadError",
+    "LoadedDefinition",
+    "LoadedMeasures",
+    "load_dataset_definition",
+    "load_measures_definition",
+]
 
 # A query model is a few kilobytes; anything near this is not one.
 MAX_REPLY_BYTES = 64 * 1024 * 1024
@@ -40,6 +46,16 @@ class LoadedDefinition:
 
     dataset: nodes.Dataset
     dummy_data_config: dict[str, Any]
+    definition_path: Path
+
+
+@dataclass(frozen=True)
+class LoadedMeasures:
+    """A measures definition, evaluated: its query model and its settings (dummy data,
+    disclosure control)."""
+
+    measures: nodes.Measures
+    config: dict[str, Any]
     definition_path: Path
 
 
@@ -81,6 +97,72 @@ def load_dataset_definition(
     definitions are run from the project's root. What the definition prints is passed on to
     ``stderr`` (default: ``sys.stderr``).
     """
+    raw, definition, project_dir, shown = _evaluate(
+        path, params, project_dir, timeout, stderr, "dataset"
+    )
+    return _parse_reply(raw, definition, project_dir, shown)
+
+
+def load_measures_definition(
+    path: Path,
+    params: Mapping[str, str] | None = None,
+    *,
+    project_dir: Path | None = None,
+    timeout: float = 120,
+    stderr: TextIO | None = None,
+) -> LoadedMeasures:
+    """Evaluate the measures definition at ``path`` in a confined child process.
+
+    Like :func:`load_dataset_definition`, but the definition must assign
+    ``measures = create_measures()``.
+    """
+    raw, definition, project_dir, shown = _evaluate(
+        path, params, project_dir, timeout, stderr, "measures"
+    )
+    return _parse_measures_reply(raw, definition, project_dir, shown)
+
+
+def _parse_measures_reply(
+    raw: bytes, definition: Path, project_dir: Path, shown: str
+) -> LoadedMeasures:
+    reply = _successful_reply(raw, project_dir, shown)
+    text = reply.get("measures")
+    config = reply.get("measures_config")
+    if not isinstance(text, str) or not _is_measures_config(config):
+        raise _garbage(shown)
+    from fedsafe.query_model import serialize
+
+    try:
+        measures = serialize.loads(text)
+    except Exception as exc:
+        raise DefinitionLoadError(
+            f"{shown}: the measures the definition produced are not valid: {exc}"
+        ) from exc
+    if not isinstance(measures, nodes.Measures):
+        raise DefinitionLoadError(f"{shown}: the definition did not produce measures")
+    return LoadedMeasures(measures, config, definition)
+
+
+def _is_measures_config(config: Any) -> bool:
+    """Whether the settings a measures definition sent back have the shape trusted code reads
+    (their values are checked where they are used)."""
+    return (
+        isinstance(config, dict)
+        and isinstance(config.get("dummy_data"), dict)
+        and isinstance(config.get("disclosure_control"), dict)
+        and isinstance(config["disclosure_control"].get("enabled"), bool)
+    )
+
+
+def _evaluate(
+    path: Path,
+    params: Mapping[str, str] | None,
+    project_dir: Path | None,
+    timeout: float,
+    stderr: TextIO | None,
+    kind: str,
+) -> tuple[bytes, Path, Path, str]:
+    """Run the definition in the child: its raw reply, resolved path, project and shown name."""
     project_dir = (project_dir or Path.cwd()).resolve()
     definition = _check_definition_path(Path(path), project_dir)
     if not project_dir.is_dir():
@@ -92,6 +174,7 @@ def load_dataset_definition(
         "definition": str(definition),
         "params": dict(params or {}),
         "project_dir": str(project_dir),
+        "kind": kind,
     }
     home = make_private_home()
     try:
@@ -99,7 +182,7 @@ def load_dataset_definition(
         reply_bytes = _run_child(request, home, project_dir, timeout, stderr or sys.stderr, shown)
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    return _parse_reply(reply_bytes, definition, project_dir, shown)
+    return reply_bytes, definition, project_dir, shown
 
 
 def _check_definition_path(path: Path, project_dir: Path) -> Path:
@@ -251,11 +334,25 @@ def _relay(pipe: IO[bytes], out: TextIO) -> None:
                 pass  # our own stderr is gone; keep draining so the child never blocks
 
 
-def _parse_reply(raw: bytes, definition: Path, project_dir: Path, shown: str) -> LoadedDefinition:
-    garbage = DefinitionLoadError(
+def _garbage(shown: str) -> DefinitionLoadError:
+    return DefinitionLoadError(
         f"{shown}: the process loading the dataset definition sent back something that is not "
         "a valid reply; this is a bug in fedsafe, or the definition wrote to its output directly"
     )
+
+
+def _parse_reply(raw: bytes, definition: Path, project_dir: Path, shown: str) -> LoadedDefinition:
+    reply = _successful_reply(raw, project_dir, shown)
+    text = reply.get("dataset")
+    config = reply.get("dummy_data_config")
+    if not isinstance(text, str) or not isinstance(config, dict):
+        raise _garbage(shown)
+    return LoadedDefinition(_rebuild(text, shown), config, definition)
+
+
+def _successful_reply(raw: bytes, project_dir: Path, shown: str) -> dict[str, Any]:
+    """The child's successful reply; its error reply raised as a DefinitionLoadError."""
+    garbage = _garbage(shown)
     try:
         reply = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -263,11 +360,7 @@ def _parse_reply(raw: bytes, definition: Path, project_dir: Path, shown: str) ->
     if not isinstance(reply, dict) or reply.get("protocol") != PROTOCOL:
         raise garbage
     if reply.get("ok") is True:
-        text = reply.get("dataset")
-        config = reply.get("dummy_data_config")
-        if not isinstance(text, str) or not isinstance(config, dict):
-            raise garbage
-        return LoadedDefinition(_rebuild(text, shown), config, definition)
+        return reply
     error = reply.get("error")
     if reply.get("ok") is not False or not isinstance(error, dict):
         raise garbage

@@ -856,6 +856,39 @@ class CountEpisodes(Series):
         return PATIENT
 
 
+class IntervalBound(enum.Enum):
+    START = "start"
+    END = "end"
+
+
+@node
+class IntervalDate(Series):
+    """The start or end date (inclusive) of "the current interval" in a measure (``INTERVAL``).
+
+    A placeholder, not a value: a measure is evaluated once per interval with this node standing
+    for that interval's date, so the same definition covers every month or week at once.
+    """
+
+    bound: IntervalBound
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.bound, IntervalBound):
+            raise QueryTypeError("an interval date is the interval's start or end")
+
+    @property
+    def type(self) -> Type:
+        return datetime.date
+
+    @property
+    def domain(self) -> Domain:
+        return PATIENT
+
+
+def uses_interval(node: Node) -> bool:
+    """Whether ``node`` reads the ``INTERVAL`` placeholder anywhere inside it."""
+    return any(isinstance(n, IntervalDate) for n in walk(node))
+
+
 # --------------------------------------------------------------------------------------------
 # Dataset
 
@@ -872,6 +905,11 @@ class Dataset(Node):
         if self.population.type is not bool or not self.population.domain.is_patient:
             raise QueryTypeError(
                 "The population must be a boolean series with one value per patient"
+            )
+        if uses_interval(self):
+            raise QueryModelError(
+                "INTERVAL can only be used in measures (define_measure), not in a dataset: use "
+                "fixed dates here"
             )
         seen: set[str] = set()
         for name, series in self.variables:
@@ -901,6 +939,187 @@ def check_variable_name(name: str) -> None:
         raise QueryModelError(f"{name!r} is a reserved name: choose another variable name")
     if len(name) > 63:
         raise QueryModelError(f"Variable name {name!r} is too long (63 characters at most)")
+
+
+# --------------------------------------------------------------------------------------------
+# Measures
+
+# The columns of the measures table; a group_by name may not take one of them.
+MEASURE_COLUMNS = ("measure", "interval_start", "interval_end", "ratio", "numerator", "denominator")
+RESERVED_GROUP_NAMES = frozenset({*MEASURE_COLUMNS, "patient_id"})
+
+# Types a group_by series may have: the values of each are a fixed set of categories. Floats and
+# dates would make one row per distinct value, which is rarely meant and often disclosive.
+GROUP_TYPES_HINT = "a boolean, integer, string or code"
+
+
+def _is_group_type(type_: Type) -> bool:
+    return type_ in (bool, int, str) or is_code_type(type_)
+
+
+def check_measure_name(name: Any, what: str = "Measure name") -> None:
+    if (
+        not isinstance(name, str)
+        or not name.isascii()
+        or not name.replace("_", "a").isalnum()
+        or not name[:1].isalpha()
+    ):
+        raise QueryModelError(
+            f"{what} {name!r} is not valid: use only letters, digits and underscores, starting "
+            "with a letter"
+        )
+
+
+@node
+class Measure(Node):
+    """One measure: per interval and group, the sum of numerator over the sum of denominator.
+
+    A patient counts in an interval's row when its denominator is true (boolean) or positive
+    (integer); the numerator is summed over those patients only, as ehrQL does.
+    """
+
+    name: str
+    numerator: Series
+    denominator: Series
+    group_by: tuple[tuple[str, Series], ...]
+    intervals: tuple[tuple[datetime.date, datetime.date], ...]
+
+    def __post_init__(self) -> None:
+        check_measure_name(self.name)
+        where = f"measure {self.name!r}"
+        for role in ("numerator", "denominator"):
+            series = getattr(self, role)
+            _require_series(series, f"the {role} of {where}")
+            if series.type not in (bool, int):
+                raise QueryTypeError(
+                    f"The {role} of {where} must be a boolean or integer series, not "
+                    f"{with_article(series.type)} series"
+                )
+            if not series.domain.is_patient:
+                raise DomainError(
+                    f"The {role} of {where} must have one value per patient, but it has one "
+                    f"per row of {series.domain.root.name}: aggregate it, e.g. with "
+                    ".exists_for_patient() or .count_for_patient()"
+                )
+        if not isinstance(self.group_by, tuple):
+            raise QueryTypeError(f"the groups of {where} must be (name, series) pairs")
+        seen: set[str] = set()
+        for item in self.group_by:
+            if not isinstance(item, tuple) or len(item) != 2:
+                raise QueryTypeError(f"the groups of {where} must be (name, series) pairs")
+            name, series = item
+            check_measure_name(name, f"group_by name in {where}:")
+            if name in RESERVED_GROUP_NAMES:
+                raise QueryModelError(
+                    f"group_by name {name!r} in {where} clashes with a column of the measures "
+                    f"table ({', '.join(MEASURE_COLUMNS)}): choose another name"
+                )
+            if name in seen:
+                raise QueryModelError(f"group_by name {name!r} appears twice in {where}")
+            seen.add(name)
+            _require_series(series, f"group_by {name!r} of {where}")
+            if not series.domain.is_patient:
+                raise DomainError(
+                    f"group_by {name!r} of {where} must have one value per patient, but it has "
+                    f"one per row of {series.domain.root.name}"
+                )
+            if not _is_group_type(series.type):
+                raise QueryTypeError(
+                    f"group_by {name!r} of {where} must be a categorical patient series "
+                    f"({GROUP_TYPES_HINT}), not {with_article(series.type)} series: put its "
+                    "values into bands with case(when(...).then(...), ...)"
+                )
+        if not isinstance(self.intervals, tuple) or not self.intervals:
+            raise QueryModelError(
+                f"{where} has no intervals: give intervals=..., e.g. "
+                'months(12).starting_on("2020-01-01"), here or in define_defaults()'
+            )
+        for item in self.intervals:
+            if not isinstance(item, tuple) or len(item) != 2:
+                raise QueryTypeError(f"each interval of {where} must be a (start, end) pair")
+            start, end = item
+            for value in item:
+                if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+                    raise QueryTypeError(
+                        f"each interval of {where} must be a pair of dates, not {item!r}"
+                    )
+            if start > end:
+                raise QueryModelError(
+                    f"an interval of {where} ends ({end}) before it starts ({start})"
+                )
+        # One row per interval, in date order, however they were listed (as ehrQL does).
+        ordered = tuple(sorted(set(self.intervals)))
+        if ordered != self.intervals:
+            object.__setattr__(self, "intervals", ordered)
+        self._check_population()
+
+    def _check_population(self) -> None:
+        """Refuse a denominator true for patients with no data, as a dataset's population is."""
+        # Imported here: both modules build on this one.
+        from fedsafe.query_model.intervals import substitute_interval
+        from fedsafe.query_model.population import check_population
+
+        counted = self.counted
+        for start, end in self.intervals if uses_interval(counted) else self.intervals[:1]:
+            try:
+                check_population(substitute_interval(counted, start, end))
+            except QueryModelError:
+                raise QueryModelError(
+                    f"The denominator of measure {self.name!r} must not count patients who "
+                    "have no data: it would count everyone. Combine it with a condition that "
+                    "requires data, e.g. practice_registrations.for_patient_on("
+                    "INTERVAL.start_date).exists_for_patient() & ..."
+                ) from None
+
+    @property
+    def counted(self) -> Series:
+        """True for a patient who counts in the denominator: true, or a positive integer (as
+        ehrQL's measures do: zero, negative and NULL denominators leave a patient out)."""
+        if self.denominator.type is bool:
+            return self.denominator
+        return Function(Op.GT, (self.denominator, Value(0)))
+
+
+@node
+class Measures(Node):
+    """Every measure a measures definition defines, in the order they were defined."""
+
+    measures: tuple[Measure, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.measures, tuple) or not self.measures:
+            raise QueryModelError("No measures: call measures.define_measure(...) at least once")
+        names: set[str] = set()
+        groups: dict[str, tuple[str, Series]] = {}
+        for measure in self.measures:
+            if not isinstance(measure, Measure):
+                raise QueryTypeError("every measure must be a Measure")
+            if measure.name in names:
+                raise QueryModelError(f"Measure {measure.name!r} is defined twice")
+            names.add(measure.name)
+            for name, series in measure.group_by:
+                first, known = groups.setdefault(name, (measure.name, series))
+                if known != series:
+                    raise QueryModelError(
+                        f"group_by {name!r} of measure {measure.name!r} is defined differently "
+                        f"from group_by {name!r} of measure {first!r}: a group name is one "
+                        "output column, so it must mean the same in every measure; give "
+                        "different groupings different names"
+                    )
+
+    @property
+    def group_columns(self) -> tuple[tuple[str, Type], ...]:
+        """Every group name across the measures, in first-defined order, with its type."""
+        found: dict[str, Type] = {}
+        for measure in self.measures:
+            for name, series in measure.group_by:
+                found.setdefault(name, series.type)
+        return tuple(found.items())
+
+    @property
+    def intervals(self) -> tuple[tuple[datetime.date, datetime.date], ...]:
+        """Every distinct interval across the measures, in date order."""
+        return tuple(sorted({i for m in self.measures for i in m.intervals}))
 
 
 # --------------------------------------------------------------------------------------------

@@ -38,10 +38,13 @@ NODE_TYPES: dict[str, type[qm.Node]] = {
         qm.Aggregate,
         qm.CountEpisodes,
         qm.Dataset,
+        qm.IntervalDate,
+        qm.Measure,
+        qm.Measures,
     )
 }
 ENUM_TYPES: dict[str, type[enum.Enum]] = {
-    cls.__name__: cls for cls in (qm.Op, qm.AggOp, qm.Position)
+    cls.__name__: cls for cls in (qm.Op, qm.AggOp, qm.Position, qm.IntervalBound)
 }
 VALUE_CLASSES: dict[str, type] = {"Column": Column, "TableSchema": TableSchema}
 VALUE_CLASSES.update({f"Constraint.{name}": cls for name, cls in CONSTRAINT_TYPES.items()})
