@@ -17,7 +17,7 @@ __all__ = ["check_project"]
 
 def check_project(project_dir: Path) -> list[str]:
     """Check the project in ``project_dir``; return what was checked, raise on a problem."""
-    from fedsafe.loader import load_dataset_definition
+    from fedsafe.loader import load_dataset_definition, load_measures_definition
 
     project_dir = Path(project_dir).resolve()
     project = load_project(project_dir)
@@ -25,13 +25,17 @@ def check_project(project_dir: Path) -> list[str]:
     codelists = check_codelists(project_dir)
     report.append(f"codelists: {len(codelists)} checked, all valid and unchanged")
     for action in project.actions.values():
-        if not action.run.is_dataset:
-            continue
-        definition = action.run.args[1]
+        definition = action.run.args[1] if action.run.reads_patient_data else None
         params = _params(action.run.args)
-        loaded = load_dataset_definition(project_dir / definition, params, project_dir=project_dir)
-        columns = len(loaded.dataset.variables)
-        report.append(f"{definition} (action {action.name!r}): loads, {columns} columns")
+        if action.run.is_dataset:
+            loaded = load_dataset_definition(
+                project_dir / definition, params, project_dir=project_dir
+            )
+            columns = len(loaded.dataset.variables)
+            report.append(f"{definition} (action {action.name!r}): loads, {columns} columns")
+        elif action.run.is_measures:
+            load_measures_definition(project_dir / definition, params, project_dir=project_dir)
+            report.append(f"{definition} (action {action.name!r}): loads")
     return report
 
 

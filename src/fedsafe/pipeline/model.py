@@ -287,7 +287,7 @@ class _Checker:
             definition = run.args[1] if len(run.args) > 1 else None
             if definition is None or definition.startswith("-"):
                 raise self.error(
-                    "generate-dataset needs the dataset definition's path right after it",
+                    f"{run.args[0]} needs the definition's path right after it",
                     name,
                     "run",
                 )
@@ -324,7 +324,24 @@ class _Checker:
         run = parse_run_line(spec.run)
         if run.is_dataset:
             self._check_dataset_outputs(name, run, declared)
+        if run.is_measures:
+            self._check_measures_outputs(name, run, declared)
         return tuple(declared)
+
+    def _check_measures_outputs(self, name: str, run: RunLine, declared: list[Output]) -> None:
+        target = run.option("--output", "-o")
+        if target is None:
+            raise self.error("generate-measures needs --output PATH", name, "run")
+        folder, _, form = target.rpartition("/:")
+        # DIR/:csv writes one file per measure into DIR; otherwise one file at the path.
+        probe = f"{folder}/*.{form}" if folder and form else target
+        if not any(patterns_overlap(o.pattern, probe) for o in declared):
+            raise self.error(
+                f"the measures are written to {target}, which none of the action's outputs "
+                "matches; declare it (and its .disclosure.json sidecar) under outputs:",
+                name,
+                "outputs",
+            )
 
     def _check_dataset_outputs(self, name: str, run: RunLine, declared: list[Output]) -> None:
         for output in declared:

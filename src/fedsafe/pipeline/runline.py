@@ -15,7 +15,7 @@ from dataclasses import dataclass
 __all__ = ["FEDSAFE_COMMANDS", "RUNTIMES", "RunLine", "RunLineError", "parse_run_line"]
 
 RUNTIMES: dict[str, str] = {
-    "fedsafe:v1": "fedsafe's own commands (generate-dataset), run by trusted code",
+    "fedsafe:v1": "fedsafe's own generate-dataset and generate-measures, run by trusted code",
     "python:v1": "Python 3.11 with pandas, numpy, scipy, statsmodels, matplotlib and pyarrow",
     "r:v1": "R, from the machine's R installation (Debian's r-base-core)",
 }
@@ -23,7 +23,7 @@ RUNTIMES: dict[str, str] = {
 # fedsafe:v1 commands an action may run, and what is missing for those not yet available.
 FEDSAFE_COMMANDS: dict[str, str | None] = {
     "generate-dataset": None,
-    "generate-measures": "generate-measures is not available in this version of fedsafe yet",
+    "generate-measures": None,
 }
 
 # Names researchers bring from OpenSAFELY, and what to write instead.
@@ -48,8 +48,18 @@ class RunLine:
 
     @property
     def is_dataset(self) -> bool:
-        """Whether this action reads patient data from a database (or dummy data)."""
+        """Whether this action writes patient-level data (a dataset)."""
         return self.runtime == "fedsafe:v1" and self.args[:1] == ("generate-dataset",)
+
+    @property
+    def is_measures(self) -> bool:
+        """Whether this action writes measures: aggregates, protected as they are written."""
+        return self.runtime == "fedsafe:v1" and self.args[:1] == ("generate-measures",)
+
+    @property
+    def reads_patient_data(self) -> bool:
+        """Whether this action queries a database (or dummy data) with codelists."""
+        return self.is_dataset or self.is_measures
 
     def option(self, *names: str) -> str | None:
         """The value of the first of ``names`` given as ``--name VALUE`` or ``--name=VALUE``."""

@@ -183,7 +183,7 @@ def _run_one(
             message="unchanged since its last successful run",
             outputs=len(manifest.actions[action.name].outputs),
         )
-    if action.run.is_dataset:
+    if action.run.reads_patient_data:
         from fedsafe.codelists.check import check_codelists
 
         try:
