@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format benchmark clean
+.PHONY: install r demo test lint format benchmark clean
 
 install: $(STAMP)
 
@@ -14,6 +14,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
+
+# R for the r:v1 runtime and its tests (Debian's r-base-core); skipped when R is already there.
+r:
+	@command -v Rscript >/dev/null 2>&1 || { \
+		command -v apt-get >/dev/null 2>&1 || { echo "error: the r:v1 tests need R (Rscript): install R, e.g. Debian's r-base-core"; exit 1; }; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends r-base-core; }
 
 demo: install
 	$(BIN)/python examples/demo/run_demo.py
@@ -27,7 +33,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+test: lint r
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 benchmark: install
@@ -35,4 +41,4 @@ benchmark: install
 	$(BIN)/python benchmarks/bench_dummy_data.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .cache

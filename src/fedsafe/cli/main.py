@@ -455,4 +455,5 @@ from fedsafe.cli.disclosure import check_outputs  # noqa: E402 - after app, whic
 app.command("check-outputs")(check_outputs)
 
 # Commands in modules of their own register themselves on ``app`` when imported.
+from fedsafe.cli import codelists, pipeline  # noqa: E402, F401
 from fedsafe.cli import measures as _measures  # noqa: E402, F401

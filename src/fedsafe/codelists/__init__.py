@@ -1,0 +1,1 @@
+"""A project's codelists: ``codelists/codelists.txt``, ``codelists/codelists.json``, checks."""

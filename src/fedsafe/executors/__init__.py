@@ -1,0 +1,1 @@
+"""Running one action in isolation: its runtime, its scratch folder, its confinement."""

@@ -1,0 +1,1 @@
+"""Pipelines: the ``project.yaml`` model, its action graph and the local runner."""

@@ -1,0 +1,269 @@
+"""``fedsafe run``: running a project's actions in order on this machine.
+
+For each action, in dependency order: work out its fingerprint (runtime, command, config,
+the project's code, the exact bytes of its inputs); skip it if it last succeeded with the same
+fingerprint and its outputs are intact; otherwise run it with the local executor, write its
+log under ``metadata/`` and record its outputs in ``metadata/manifest.json``. A failure stops
+the run, or with ``continue_on_error`` only the actions that depend on the failed one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from fedsafe.errors import FedsafeError
+from fedsafe.executors.local import ActionJob, run_action
+from fedsafe.executors.runtimes.resolve import runtime_id
+from fedsafe.pipeline.errors import ProjectError
+from fedsafe.pipeline.graph import execution_order
+from fedsafe.pipeline.manifest import Manifest, as_json, sha256_file
+from fedsafe.pipeline.model import PROJECT_FILE, Action, Project, load_project
+from fedsafe.pipeline.patterns import matches
+
+__all__ = ["Outcome", "Reporter", "RunSummary", "code_files", "run_project"]
+
+# Settings (never secrets) passed from fedsafe's environment to every action, by name: the
+# disclosure policy the safe output helpers apply (a JSON object, see fedsafe.disclosure).
+PASSED_SETTINGS = ("FEDSAFE_DISCLOSURE_POLICY",)
+
+# Folders that are never part of an action's code: fedsafe's own records, version control and
+# local environments.
+_SKIPPED_DIRS = {"metadata", ".git", ".venv", "venv", "__pycache__", "node_modules"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one action went in this run."""
+
+    name: str
+    status: str  # "succeeded", "skipped", "failed" or "not run"
+    log_path: str | None = None
+    seconds: float = 0.0
+    message: str | None = None
+    outputs: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class RunSummary:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+class Reporter(Protocol):
+    def starting(self, name: str) -> None: ...
+
+    def finished(self, outcome: Outcome) -> None: ...
+
+
+class _Silent:
+    def starting(self, name: str) -> None:
+        pass
+
+    def finished(self, outcome: Outcome) -> None:
+        pass
+
+
+def run_project(
+    workspace: Path,
+    targets: list[str],
+    *,
+    force_run_dependencies: bool = False,
+    continue_on_error: bool = False,
+    reporter: Reporter | None = None,
+) -> RunSummary:
+    """Run ``targets`` (action names, or ``["all"]``) and what they need in ``workspace``."""
+    workspace = Path(workspace).resolve()
+    reporter = reporter or _Silent()
+    project = load_project(workspace)
+    order = execution_order(project, targets)
+    with _one_run_at_a_time(workspace):
+        return _run_order(
+            workspace, project, order, force_run_dependencies, continue_on_error, reporter
+        )
+
+
+@contextlib.contextmanager
+def _one_run_at_a_time(workspace: Path) -> Iterator[None]:
+    """Hold the workspace's run lock: two runs at once would overwrite each other's outputs
+    and manifest entries."""
+    lock_path = workspace / "metadata" / ".run.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with lock_path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ProjectError(
+                "another 'fedsafe run' is running in this project; wait for it to finish",
+                file=str(workspace / "project.yaml"),
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_order(
+    workspace: Path,
+    project: Project,
+    order: list[str],
+    force_run_dependencies: bool,
+    continue_on_error: bool,
+    reporter: Reporter,
+) -> RunSummary:
+    manifest = Manifest.load(workspace)
+    code = code_files(workspace, project)
+    # project.yaml is in every action's view, but each action's own part of it (runtime, run
+    # line, config, needs) is in its fingerprint; hashing the whole file would re-run every
+    # action when one action's config changes.
+    code_hash = _hash_files(workspace, [p for p in code if p != PROJECT_FILE])
+    summary = RunSummary()
+    blocked: dict[str, str] = {}  # action -> why it cannot run
+    stopped = False
+    for name in order:
+        action = project.actions[name]
+        failed_need = next((n for n in action.needs if n in blocked), None)
+        if stopped or failed_need:
+            why = (
+                f"needs {failed_need!r}, which {blocked[failed_need]}"
+                if failed_need
+                else "an earlier action failed"
+            )
+            blocked[name] = "did not run"
+            outcome = Outcome(name, "not run", message=why)
+            summary.outcomes.append(outcome)
+            reporter.finished(outcome)
+            continue
+        reporter.starting(name)
+        outcome = _run_one(
+            workspace, project, action, manifest, code, code_hash, force_run_dependencies
+        )
+        summary.outcomes.append(outcome)
+        reporter.finished(outcome)
+        if outcome.status == "failed":
+            blocked[name] = "failed"
+            stopped = not continue_on_error
+    return summary
+
+
+def _run_one(
+    workspace: Path,
+    project: Project,
+    action: Action,
+    manifest: Manifest,
+    code: list[str],
+    code_hash: str,
+    force: bool,
+) -> Outcome:
+    log_path = Path("metadata") / f"{action.name}.log"
+    inputs = sorted(p for need in action.needs for p in manifest.outputs_of(need))
+    started = time.monotonic()
+    try:
+        fingerprint = _fingerprint(
+            action, code_hash, {p: manifest.outputs[p].sha256 for p in inputs}
+        )
+    except FedsafeError as exc:
+        return _refused(workspace, action, log_path, str(exc))
+    if not force and manifest.up_to_date(workspace, action.name, fingerprint):
+        return Outcome(
+            action.name,
+            "skipped",
+            str(log_path),
+            message="unchanged since its last successful run",
+            outputs=len(manifest.actions[action.name].outputs),
+        )
+    if action.run.reads_patient_data:
+        from fedsafe.codelists.check import check_codelists
+
+        try:
+            check_codelists(workspace)
+        except FedsafeError as exc:
+            manifest.record(workspace, action.name, fingerprint, _now(), None)
+            manifest.save(workspace)
+            return _refused(workspace, action, log_path, f"refused to run a dataset action: {exc}")
+    job = ActionJob(
+        name=action.name,
+        runtime=action.run.runtime,
+        args=action.run.args,
+        config=action.config,
+        patterns=tuple((o.pattern, o.level) for o in action.outputs),
+        code_files=tuple(code),
+        inputs=tuple(inputs),
+        previous_outputs=tuple(manifest.outputs_of(action.name)),
+        workspace=workspace,
+        log_path=workspace / log_path,
+        extra_env=tuple((k, os.environ[k]) for k in PASSED_SETTINGS if k in os.environ),
+    )
+    result = run_action(job)
+    seconds = time.monotonic() - started
+    warnings = tuple(u.message() for u in result.undeclared)
+    if not result.succeeded:
+        manifest.record(workspace, action.name, fingerprint, _now(), None)
+        manifest.save(workspace)
+        return Outcome(
+            action.name, "failed", str(log_path), seconds, result.error, warnings=warnings
+        )
+    kept = {path: action.level_of(path) or "highly_sensitive" for path in result.kept}
+    manifest.record(workspace, action.name, fingerprint, _now(), kept)
+    manifest.save(workspace)
+    return Outcome(
+        action.name, "succeeded", str(log_path), seconds, outputs=len(kept), warnings=warnings
+    )
+
+
+def _refused(workspace: Path, action: Action, log_path: Path, message: str) -> Outcome:
+    (workspace / log_path).parent.mkdir(parents=True, exist_ok=True)
+    (workspace / log_path).write_text(f"action: {action.name}\nerror: {message}\n")
+    return Outcome(action.name, "failed", str(log_path), message=message)
+
+
+def _fingerprint(action: Action, code_hash: str, inputs: dict[str, str]) -> str:
+    parts = {
+        "settings": {k: os.environ.get(k) for k in PASSED_SETTINGS},
+        "runtime": runtime_id(action.run.runtime),
+        "run": list(action.run.args),
+        "config": action.config,
+        "code": code_hash,
+        "inputs": inputs,
+    }
+    return hashlib.sha256(as_json(parts).encode()).hexdigest()
+
+
+def code_files(workspace: Path, project: Project) -> list[str]:
+    """The project's code: every regular file an action may read, which is every file but
+    fedsafe's records, hidden folders, symbolic links and any action's outputs."""
+    patterns = [o.pattern for a in project.actions.values() for o in a.outputs]
+    found: list[str] = []
+    for folder, dirs, names in os.walk(workspace):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
+        for name in sorted(names):
+            path = Path(folder, name)
+            relative = path.relative_to(workspace).as_posix()
+            if path.is_symlink() or not path.is_file():
+                continue
+            if any(matches(p, relative) for p in patterns):
+                continue
+            found.append(relative)
+    return found
+
+
+def _hash_files(workspace: Path, paths: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(f"{path}\0{sha256_file(workspace / path)}\n".encode())
+    return digest.hexdigest()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
