@@ -7,7 +7,8 @@ code and never unpickles anything: JSON text is the only thing that crosses.
 
 Request: ``{"protocol": 1, "definition": path, "params": {name: value}, "project_dir": path,
 "home": path}``. Reply: ``{"protocol": 1, "ok": true, "dataset": <serialised query model>,
-"dummy_data_config": {...}}`` or ``{"protocol": 1, "ok": false, "error": {"type", "message",
+"dummy_data_config": {...}, "test_data": {...}}`` (``test_data`` only when the definition has
+one) or ``{"protocol": 1, "ok": false, "error": {"type", "message",
 "file", "line", "source_line", "traceback"}}``.
 """
 
@@ -112,12 +113,15 @@ def _run(definition: Path, request: Request) -> dict[str, Any]:
                 json.dumps(config)
             except (TypeError, ValueError) as exc:
                 raise _UserError(f"the dummy data configuration cannot be saved: {exc}") from exc
-            return {
+            reply = {
                 "protocol": PROTOCOL,
                 "ok": True,
                 "dataset": serialize.dumps(node),
                 "dummy_data_config": config,
             }
+            if "test_data" in namespace:
+                reply["test_data"] = _encoded_test_data(namespace["test_data"])
+            return reply
     except BaseException as exc:  # every failure of user code becomes a reply
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -125,6 +129,16 @@ def _run(definition: Path, request: Request) -> dict[str, Any]:
 
 
 _MISSING = object()
+
+
+def _encoded_test_data(value: Any) -> Any:
+    """The definition's ``test_data`` (ehrQL's hand-made test patients) as JSON-able data."""
+    from fedsafe.loader.test_data_wire import TestDataEncodingError, encode_test_data
+
+    try:
+        return encode_test_data(value)
+    except TestDataEncodingError as exc:
+        raise _UserError(str(exc)) from exc
 
 
 def _not_a_dataset(value: object) -> str:

@@ -41,6 +41,8 @@ class LoadedDefinition:
     dataset: nodes.Dataset
     dummy_data_config: dict[str, Any]
     definition_path: Path
+    # The definition's ``test_data`` as JSON data (see fedsafe.loader.test_data_wire), if any.
+    test_data: dict[str, Any] | None = None
 
 
 class DefinitionLoadError(DefinitionError):
@@ -48,6 +50,8 @@ class DefinitionLoadError(DefinitionError):
 
     ``details`` holds the child's full traceback, for ``--debug``; it is never part of the
     message because it is about our machinery as much as about the researcher's code.
+    ``error_type`` is the class name of the original error (e.g. ``"KeyError"``), so a safe
+    summary can be made without the message (see :mod:`fedsafe.failures`).
     """
 
     def __init__(
@@ -58,8 +62,10 @@ class DefinitionLoadError(DefinitionError):
         line: int | None = None,
         source_line: str | None = None,
         details: str | None = None,
+        error_type: str | None = None,
     ) -> None:
         super().__init__(message)
+        self.error_type = error_type
         self.file = file
         self.line = line
         self.source_line = source_line
@@ -265,9 +271,14 @@ def _parse_reply(raw: bytes, definition: Path, project_dir: Path, shown: str) ->
     if reply.get("ok") is True:
         text = reply.get("dataset")
         config = reply.get("dummy_data_config")
-        if not isinstance(text, str) or not isinstance(config, dict):
+        test_data = reply.get("test_data")
+        if (
+            not isinstance(text, str)
+            or not isinstance(config, dict)
+            or not isinstance(test_data, dict | None)
+        ):
             raise garbage
-        return LoadedDefinition(_rebuild(text, shown), config, definition)
+        return LoadedDefinition(_rebuild(text, shown), config, definition, test_data)
     error = reply.get("error")
     if reply.get("ok") is not False or not isinstance(error, dict):
         raise garbage
@@ -302,5 +313,10 @@ def _error_from_reply(error: dict[str, Any], project_dir: Path, shown: str) -> D
     if source_line:
         full += f"\n    {source_line}"
     return DefinitionLoadError(
-        full, file=where, line=line, source_line=source_line, details=text("traceback")
+        full,
+        file=where,
+        line=line,
+        source_line=source_line,
+        details=text("traceback"),
+        error_type=text("type"),
     )

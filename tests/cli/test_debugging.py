@@ -1,0 +1,54 @@
+"""The debugging commands from the shell: exit statuses and what they print."""
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from fedsafe.cli.main import app
+
+DEFINITION = """\
+from datetime import date
+
+from ehrql import create_dataset
+from ehrql.tables.core import patients
+
+dataset = create_dataset()
+dataset.define_population(patients.date_of_birth < "2000-01-01")
+dataset.year = patients.date_of_birth.year
+
+test_data = {
+    1: {"patients": {"date_of_birth": date(1980, 1, 1)}, "expected_in_population": True,
+        "expected_columns": {"year": YEAR}},
+    2: {"patients": {"date_of_birth": date(2010, 1, 1)}, "expected_in_population": False},
+}
+"""
+
+
+def run(tmp_path: Path, year: int, *args: str):
+    definition = tmp_path / "dataset_definition.py"
+    definition.write_text(DEFINITION.replace("YEAR", str(year)))
+    return CliRunner().invoke(app, ["test-definition", str(definition), *args])
+
+
+def test_passing_tests_exit_zero(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(tmp_path, 1980, "--verbose")
+    assert result.exit_code == 0, result.output
+    assert "Patient 1: ok" in result.output
+    assert "all 2 test patients passed" in result.output
+
+
+def test_failing_tests_exit_one_and_say_what_differed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(tmp_path, 1981)
+    assert result.exit_code == 1, result.output
+    assert "Patient 1: FAILED\n  column 'year': expected 1981, got 1980" in result.output
+    assert "Patient 2" not in result.output
+    assert "1 of 2 test patients FAILED" in result.output
+
+
+def test_bad_test_data_exits_two_with_its_place(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(tmp_path, 1980, "--test-data", "missing.yaml")
+    assert result.exit_code == 2
+    assert "missing.yaml: cannot read the test data file" in result.output
