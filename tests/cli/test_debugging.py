@@ -52,3 +52,42 @@ def test_bad_test_data_exits_two_with_its_place(tmp_path, monkeypatch):
     result = run(tmp_path, 1980, "--test-data", "missing.yaml")
     assert result.exit_code == 2
     assert "missing.yaml: cannot read the test data file" in result.output
+
+
+def test_report_dataset_writes_the_report_and_checked_tables(tmp_path):
+    import pyarrow as pa
+    import pyarrow.csv
+
+    dataset = tmp_path / "dataset.csv.gz"
+    with pa.CompressedOutputStream(str(dataset), "gzip") as out:
+        pyarrow.csv.write_csv(pa.table({"sex": ["female"] * 30 + ["male"] * 3}), out)
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"disclosure": {"suppress_at_or_below": 5}}')
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["report-dataset", str(dataset), "-o", str(tmp_path / "r.html"), "--policy", str(policy)],
+    )
+    assert result.exit_code == 0, result.output
+    tables = sorted((tmp_path / "r_tables").glob("*.csv"))
+    assert [t.name for t in tables] == ["distribution_sex.csv", "missing_values.csv"]
+    assert '"male"' not in tables[0].read_text()  # 3 patients: under the threshold of 5
+    (tmp_path / "p.toml").write_text("suppress_at_or_below = 5\n")
+    checked = runner.invoke(
+        app, ["check-outputs", "--policy", str(tmp_path / "p.toml"), *map(str, tables)]
+    )
+    assert checked.exit_code == 0, checked.output
+
+
+def test_report_dataset_refuses_a_bad_policy_and_writes_nothing(tmp_path):
+    dataset = tmp_path / "d.csv"
+    dataset.write_text("x\n1\n")
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"supress_at_or_below": 5}')
+    result = CliRunner().invoke(
+        app,
+        ["report-dataset", str(dataset), "-o", str(tmp_path / "r.html"), "--policy", str(policy)],
+    )
+    assert result.exit_code == 2
+    assert "unknown setting 'supress_at_or_below'" in result.output
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "r_tables").exists()

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["EXIT_TESTS_FAILED", "test_definition"]
+__all__ = ["EXIT_TESTS_FAILED", "report_dataset", "test_definition"]
 
 EXIT_TESTS_FAILED = 1
 
@@ -47,3 +47,53 @@ def test_definition(
 
 
 test_definition.__test__ = False  # type: ignore[attr-defined]
+
+
+def report_dataset(
+    ctx: typer.Context,
+    dataset: Annotated[
+        Path, typer.Argument(help="The dataset: .csv, .csv.gz, .arrow, .feather or .parquet.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="The HTML report to write; tables go beside it."),
+    ] = Path("dataset_report.html"),
+    policy_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help=(
+                "The backend's disclosure policy, as TOML (its [disclosure] table or top-level "
+                "keys) or JSON. Default: counts <= 7 suppressed, rounded to the nearest 5."
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Write a safe report of what a dataset holds: missing values and distributions."""
+    from fedsafe.cli.main import _reporting_errors
+    from fedsafe.reports import write_dataset_report
+
+    with _reporting_errors(ctx):
+        policy = _load_policy(policy_file)
+        report = write_dataset_report(dataset, output, policy)
+    typer.echo(f"wrote {report.html} and {len(report.tables)} tables in {report.tables[0].parent}")
+
+
+def _load_policy(path: Path | None):
+    """A policy from TOML (as ``check-outputs`` reads it) or JSON (an object of settings)."""
+    import json
+
+    from fedsafe.cli.disclosure import _load_policy as load_toml_policy
+    from fedsafe.disclosure import DisclosurePolicy, PolicyError
+
+    if path is None or path.suffix.lower() != ".json":
+        return load_toml_policy(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read the policy file ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path}: not valid JSON ({exc})") from None
+    if isinstance(document, dict) and "disclosure" in document:
+        return DisclosurePolicy.from_mapping(document["disclosure"], source=f"{path} disclosure")
+    return DisclosurePolicy.from_mapping(document, source=str(path))

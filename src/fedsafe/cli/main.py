@@ -433,6 +433,7 @@ from fedsafe.cli.disclosure import check_outputs  # noqa: E402 - after app, whic
 
 app.command("check-outputs")(check_outputs)
 
-from fedsafe.cli.debugging import test_definition  # noqa: E402 - after app, which it joins
+from fedsafe.cli.debugging import report_dataset, test_definition  # noqa: E402 - after app
 
 app.command("test-definition")(test_definition)
+app.command("report-dataset")(report_dataset)
