@@ -1,0 +1,10 @@
+"""Safe error summaries for failures inside a backend (see ``docs/debugging.md``)."""
+
+from fedsafe.failures.summary import (
+    FailureRecord,
+    SafeErrorSummary,
+    record_failure,
+    summarise_failure,
+)
+
+__all__ = ["FailureRecord", "SafeErrorSummary", "record_failure", "summarise_failure"]
