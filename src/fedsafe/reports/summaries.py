@@ -31,6 +31,7 @@ __all__ = [
     "ColumnSummary",
     "CountTable",
     "DatasetSummary",
+    "named_counts",
     "summarise_dataset",
 ]
 
@@ -154,13 +155,35 @@ def _categories(
     ][:MAX_CATEGORIES]
     shown.sort(key=lambda item: str(item[0]))
     other = sum(frequencies.values()) - sum(count for _, count in shown)
-    labels = [_category_label(value) for value, _ in shown] + [OTHER_LABEL, MISSING_LABEL]
-    counts = [count for _, count in shown] + [other, missing]
     note = (
         f"values shared by more than {policy.suppress_at_or_below} rows are named (at most "
         f"{MAX_CATEGORIES}); the rest are counted together as {OTHER_LABEL!r}"
     )
-    return ColumnSummary(name, "category", _protect("value", labels, counts, policy), note)
+    table = named_counts("value", shown, other, missing, policy)
+    return ColumnSummary(name, "category", table, note)
+
+
+def named_counts(
+    label_name: str,
+    named: Sequence[tuple[Any, int]],
+    other: int,
+    missing: int | None,
+    policy: DisclosurePolicy,
+    other_label: str = OTHER_LABEL,
+) -> CountTable:
+    """Counts of named values, an "other" row and (unless None) a missing row, protected.
+
+    Callers name only values counted more often than the threshold; the rest go in ``other``,
+    so a rare value is never shown, not even as a suppressed row.
+    """
+    if any(is_suppressed(count, policy) for _, count in named):
+        raise ValueError("named values must each be counted more often than the threshold")
+    labels = [_category_label(value) for value, _ in named] + [other_label]
+    counts = [count for _, count in named] + [other]
+    if missing is not None:
+        labels.append(MISSING_LABEL)
+        counts.append(missing)
+    return _protect(label_name, labels, counts, policy)
 
 
 def _category_label(value: Any) -> str:
