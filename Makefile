@@ -31,7 +31,8 @@ test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 benchmark: install
-	$(BIN)/python benchmarks/bench_cohort.py
+	-$(BIN)/python benchmarks/bench_cohort.py
+	$(BIN)/python benchmarks/bench_dummy_data.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -18,7 +18,7 @@ def run(*args):
 def files(tmp_path):
     (tmp_path / "safe.csv").write_text("group,n\nA,10\nB,[REDACTED]\n")
     (tmp_path / "bad.csv").write_text("group,n\nA,10\nB,3\n")
-    (tmp_path / "review.csv").write_text("group,n\nA,[REDACTED]\nTotal,20\n")
+    (tmp_path / "review.csv").write_text("group,mean_age\nA,40.5\nB,51.25\n")
     return tmp_path
 
 
@@ -73,3 +73,12 @@ def test_unreadable_file_exits_two_after_checking_the_rest(files):
     assert result.exit_code == 2
     assert "broken.csv, line 2: 1 fields, but the header has 2" in result.output
     assert "PASS" in result.output
+
+
+def test_a_folder_is_checked_file_by_file(files):
+    (files / "plot.png").write_bytes(b"\x89PNG")
+    result = run(files)
+    assert result.exit_code == 4  # bad.csv fails
+    for name in ("bad.csv", "plot.png", "review.csv", "safe.csv"):
+        assert name in result.output
+    assert "NEEDS REVIEW  " + str(files / "plot.png") in result.output

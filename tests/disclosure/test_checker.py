@@ -57,15 +57,45 @@ def test_midpoint_policy_checks_midpoint_values(tmp_path):
     assert failures(check_output_file(path, policy)) == [("rounding", 4, 5, "n")]
 
 
-def test_suppressed_cells_beside_totals_need_review(tmp_path):
-    """A redacted cell in a table that publishes its total is the total minus the rest: the
-    checker cannot rule the attack out, so a person must look."""
+def test_suppressed_cell_recoverable_from_the_total_fails(tmp_path):
+    """Attack: a redacted cell in a table that publishes its total is the total minus the
+    rest. The checker works that out from the pattern of redactions and fails the cell."""
     path = write(tmp_path, "t.csv", "group,n\nA,[REDACTED]\nB,40\nTotal,45\n")
     report = check_output_file(path, POLICY)
+    assert failures(report) == [("secondary_suppression", 1, 2, "n")]
+    assert "recovered from the published totals" in report.findings[-1].reason
+
+
+def test_two_suppressed_cells_beside_a_total_pass(tmp_path):
+    path = write(tmp_path, "t.csv", "group,n\nA,[REDACTED]\nB,40\nC,\nTotal,50\n")
+    report = check_output_file(path, POLICY)
+    assert report.status is Status.PASS
+    assert report.findings[-1].rule == "secondary_suppression"
+    assert "none of the 2 suppressed cell(s) can be recovered" in report.findings[-1].reason
+
+
+def test_two_way_table_redactions_checked_from_the_pattern(tmp_path):
+    """True table A = (10, 10, 20), B = (15, 10, 30), C = (15, 15, 10). Hiding A and B under x
+    and y (a rectangle) leaves one unknown the totals cannot fix: pass. Publishing B's y
+    (10) lets an intruder solve B's x from row B's total, then A's x, then A's y: all three
+    fail."""
+    text = "g,x,y,z,Total\nA,,,20,40\nB,,,30,55\nC,15,15,10,40\nTotal,40,35,60,135\n"
+    assert check_output_file(write(tmp_path, "a.csv", text), POLICY).status is Status.PASS
+    broken = text.replace("B,,,30,55", "B,,10,30,55")
+    report = check_output_file(write(tmp_path, "b.csv", broken), POLICY)
+    assert sorted(failures(report)) == [
+        ("secondary_suppression", 1, 2, "x"),
+        ("secondary_suppression", 1, 2, "y"),
+        ("secondary_suppression", 2, 3, "x"),
+    ]
+
+
+def test_totals_in_a_table_of_unknown_shape_need_review(tmp_path):
+    path = write(tmp_path, "t.csv", "sex,age,n\nF,young,[REDACTED]\nF,old,40\nAll,All,45\n")
+    report = check_output_file(path, POLICY)
     assert report.status is Status.NEEDS_REVIEW
-    (finding,) = report.findings
-    assert finding.rule == "secondary_suppression"
-    assert "row 3 of column 'group' is 'Total'" in finding.reason
+    assert report.findings[-1].rule == "secondary_suppression"
+    assert "row 3 of column 'sex' is 'All'" in report.findings[-1].reason
 
 
 def test_sidecar_says_which_columns_are_counts(tmp_path):
@@ -177,7 +207,6 @@ BAD_FILES = [
     ("t.csv", "n\n10.5\n", {"columns": {"n": "count"}}, "line 2, column 'n'"),
     ("t.csv", "n\n10\n", {"columns": {"m": "count"}}, "names column 'm' that"),
     ("t.csv", "n\n10\n", {"columns": {"n": "count"}, "extra": 1}, "unknown key 'extra'"),
-    ("t.txt", "n\n10\n", None, "cannot check this kind of file"),
     ("t.arrow", "not arrow", None, "not a readable table"),
 ]  # fmt: skip
 
@@ -203,3 +232,20 @@ def test_values_rounding_can_produce_pass_even_at_the_threshold(tmp_path):
     policy = DisclosurePolicy(suppress_at_or_below=10, rounding_base=10)
     path = write(tmp_path, "t.csv", "n\n10\n9\n20\n")
     assert failures(check_output_file(path, policy)) == [("small_number_suppression", 2, 3, "n")]
+
+
+def test_files_that_are_not_tables_need_review(tmp_path):
+    path = write(tmp_path, "figure.png", "not really a png")
+    report = check_output_file(path, POLICY)
+    assert report.status is Status.NEEDS_REVIEW
+    assert report.findings[0].rule == "not_a_table"
+
+
+def test_folders_are_expanded_without_sidecars_or_hidden_files(tmp_path):
+    from fedsafe.disclosure.checker import output_files_in
+
+    write(tmp_path, "a.csv", "n\n10\n", {"columns": {"n": "count"}})
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "b.png", "x")
+    write(tmp_path, ".hidden.csv", "n\n3\n")
+    assert output_files_in([tmp_path]) == [tmp_path / "a.csv", tmp_path / "sub" / "b.png"]

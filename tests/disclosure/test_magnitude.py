@@ -6,14 +6,33 @@ from hypothesis import strategies as st
 
 from fedsafe.disclosure import DisclosurePolicy, TableError
 from fedsafe.disclosure.magnitude import check_magnitude_cell, nk_dominated, p_percent_unsafe
-from fedsafe.disclosure.models import residual_df_problem
 
 POLICY = DisclosurePolicy()
 
 
-def test_p_percent_worked_example():
-    """Worked example in the style of Hundepool et al., Statistical Disclosure Control (2012),
-    section 4.2.2: contributions 100, 10, 5, 3, 2 (total 120). The second largest knows the
+def test_dominance_worked_example_statistics_finland():
+    """Statistics Finland's Tilastokoulu course, "Tutkimusaineistot etäkäytössä", example
+    "Dominanssisäännön käyttö suojattavien solujen määrittelyssä 2": a cell of twelve
+    observations, largest 61, second 20, the other ten summing to 19 (total 100).
+    Published answers: (1, 60) -> must be protected (61% > 60%); (2, 90) -> need not be
+    (81% <= 90%); threshold 3 with (1, 60) -> must be protected (by the dominance rule;
+    twelve contributors pass the threshold)."""
+    cell = [61, 20] + [2] * 9 + [1]
+    assert len(cell) == 12 and sum(cell) == 100
+    assert nk_dominated(cell, 1, 60)
+    assert not nk_dominated(cell, 2, 90)
+    verdict = check_magnitude_cell(
+        cell, DisclosurePolicy(suppress_at_or_below=2, dominance_n=1, dominance_k=60)
+    )
+    assert not verdict.safe
+    assert not any("contributors" in r for r in verdict.reasons)
+    assert any("(n, k) rule" in r for r in verdict.reasons)
+
+
+def test_p_percent_boundary():
+    """Constructed from the rule's definition (Hundepool et al., Statistical Disclosure
+    Control, 2012, section 4.2.2), not a published example: contributions 100, 10, 5, 3, 2
+    (total 120). The second largest knows the
     total less their own, 110, and so knows the largest is at most 110: an estimate within 10,
     10% of its true value 100. p = 10 is on the boundary (not unsafe: 10 is not under 10); p = 15
     makes it unsafe."""
@@ -67,12 +86,3 @@ def test_bad_contributions_are_refused(cell, message):
     with pytest.raises(TableError) as caught:
         check_magnitude_cell(cell, POLICY, where="region 'North'")
     assert "region 'North'" in str(caught.value) and message in str(caught.value)
-
-
-def test_residual_degrees_of_freedom():
-    assert residual_df_problem(100, 5, POLICY) is None
-    problem = residual_df_problem(14, 5, POLICY)
-    assert problem is not None and "9 residual degrees of freedom" in problem
-    assert residual_df_problem(15, 5, POLICY) is None  # exactly 10 is enough
-    with pytest.raises(TableError, match="model parameters: expected a whole number"):
-        residual_df_problem(10, -1, POLICY)

@@ -79,3 +79,24 @@ def test_from_mapping_refuses_a_non_table():
 def test_to_dict_round_trips():
     policy = DisclosurePolicy(rounding="midpoint", suppress_at_or_below=0)
     assert DisclosurePolicy.from_mapping(policy.to_dict()) == policy
+
+
+def test_from_environment_reads_the_backend_policy():
+    environ = {"FEDSAFE_DISCLOSURE_POLICY": '{"suppress_at_or_below": 10, "rounding": "midpoint"}'}
+    policy = DisclosurePolicy.from_environment(environ)
+    assert (policy.suppress_at_or_below, policy.rounding, policy.base) == (10, "midpoint", 6)
+    assert DisclosurePolicy.from_environment({}) == DisclosurePolicy()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{nope", "FEDSAFE_DISCLOSURE_POLICY: not valid JSON"),
+        ('{"colour": 1}', "FEDSAFE_DISCLOSURE_POLICY: unknown setting 'colour'"),
+        ("[1]", "FEDSAFE_DISCLOSURE_POLICY: expected a table of settings"),
+    ],
+)
+def test_from_environment_refuses_bad_settings(text, expected):
+    with pytest.raises(PolicyError) as caught:
+        DisclosurePolicy.from_environment({"FEDSAFE_DISCLOSURE_POLICY": text})
+    assert expected in str(caught.value)

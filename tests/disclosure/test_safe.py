@@ -73,14 +73,17 @@ def test_counts_with_total(tmp_path):
     assert check_output_file(tmp_path / "c.arrow", POLICY).status is Status.PASS
 
 
-def test_counts_without_secondary_suppression_need_review(tmp_path):
-    """Switching secondary suppression off is allowed by policy, but then the checker cannot
-    vouch for the totals and asks for a person."""
+def test_counts_without_secondary_suppression_fail_the_checker(tmp_path):
+    """Switching secondary suppression off is allowed by policy, but the checker then finds
+    the redacted category is the total minus the others."""
     policy = DisclosurePolicy(secondary_suppression=False)
     values = ["a"] * 5 + ["b"] * 30
     table = safe_counts(values, tmp_path / "c.csv", policy=policy)
     assert table.column("n").to_pylist() == [None, 30, 35]
-    assert check_output_file(tmp_path / "c.csv", POLICY).status is Status.NEEDS_REVIEW
+    report = check_output_file(tmp_path / "c.csv", POLICY)
+    assert [(f.rule, f.row) for f in report.findings if f.status is Status.FAIL] == [
+        ("secondary_suppression", 1)
+    ]
 
 
 def test_summary_table_hides_dominated_means(tmp_path):
@@ -105,6 +108,7 @@ def test_summary_table_hides_dominated_means(tmp_path):
         (lambda out: safe_crosstab(["a"], ["row"], out), "clash"),
         (lambda out: safe_summary_table(["a"], [1, 2], out), "groups has 1 values"),
         (lambda out: safe_summary_table(["a"], ["x"], out), "expected a finite number"),
+        (lambda out: safe_summary_table(["a"], [1], out, group_name="n"), "clashes"),
     ],
 )
 def test_bad_input_writes_nothing(tmp_path, call, message):
@@ -119,3 +123,9 @@ def test_bad_output_paths(tmp_path):
     with pytest.raises(OutputFileError, match="does not exist"):
         safe_counts(["a"], tmp_path / "missing" / "out.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_helpers_use_the_backend_policy_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEDSAFE_DISCLOSURE_POLICY", '{"suppress_at_or_below": 10}')
+    table = safe_counts(["a"] * 9 + ["b"] * 30 + ["c"] * 20, tmp_path / "c.csv")
+    assert table.column("n").to_pylist() == [None, 30, None, 60]

@@ -24,7 +24,12 @@ def check_outputs(
     ctx: typer.Context,
     files: Annotated[
         list[Path],
-        typer.Argument(help="Output files to check: .csv, .csv.gz, .arrow, .feather, .parquet."),
+        typer.Argument(
+            help=(
+                "Output files or folders to check. Tables (.csv, .csv.gz, .arrow, .feather, "
+                ".parquet) are checked; other files are marked for review by a person."
+            )
+        ),
     ],
     policy_file: Annotated[
         Path | None,
@@ -40,14 +45,14 @@ def check_outputs(
 ) -> None:
     """Check output files for disclosure risks: pass, needs review or fail, with the cells."""
     from fedsafe.cli.main import EXIT_USER_ERROR, _print_error, _reporting_errors
-    from fedsafe.disclosure.checker import check_output_file
+    from fedsafe.disclosure.checker import check_output_file, output_files_in
     from fedsafe.disclosure.errors import OutputFileError
     from fedsafe.disclosure.findings import Status
 
     with _reporting_errors(ctx) as console:
         policy = _load_policy(policy_file)
         reports, unreadable = [], 0
-        for path in files:
+        for path in output_files_in(files):
             try:
                 reports.append(check_output_file(path, policy))
             except OutputFileError as exc:

@@ -5,8 +5,10 @@ otherwise from the values, and then every finding says the kind was inferred), a
 checks for that kind, and reports findings with the row and column of each problem:
 
 * count: small counts (fail), counts that are not rounded as the policy says (fail: the top
-  two reasons OpenSAFELY's checkers send outputs back), suppressed cells in a table that also
-  publishes totals without recorded secondary suppression (needs review);
+  two reasons OpenSAFELY's checkers send outputs back);
+* suppressed cells that the table's own totals give away (fail), worked out from the pattern of
+  suppressed cells (:mod:`fedsafe.disclosure.differencing`); a table with totals the checker
+  cannot read as rows x columns needs review;
 * magnitude: dominance cannot be checked without the contributions, so it passes only when the
   sidecar records that the dominance rules were applied when it was made, else needs review;
 * derived (a ratio of counts): must be null where a source count is suppressed, and for a
@@ -22,64 +24,130 @@ its word alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from fedsafe.disclosure.counts import is_possible_protected_count
+from fedsafe.disclosure.differencing import TOTAL_NAMES, recoverable_cells, table_shape
 from fedsafe.disclosure.errors import OutputFileError
 from fedsafe.disclosure.findings import FileReport, Finding, Status
 from fedsafe.disclosure.policy import DisclosurePolicy
-from fedsafe.disclosure.reading import Redacted, Table, is_small_marker, parse_number, read_table
-from fedsafe.disclosure.sidecar import Sidecar, read_sidecar
+from fedsafe.disclosure.reading import (
+    TABLE_SUFFIXES,
+    Redacted,
+    Table,
+    is_small_marker,
+    is_table_file,
+    parse_number,
+    read_table,
+)
+from fedsafe.disclosure.sidecar import SIDECAR_SUFFIX, Sidecar, read_sidecar
 
-__all__ = ["check_output_file", "check_output_files"]
+__all__ = ["check_output_file", "output_files_in"]
 
-_TOTAL_LABELS = frozenset({"total", "totals", "all", "overall", "sum"})
 _RESIDUAL_DF_NAMES = frozenset({"df_resid", "residual_df", "df_residual", "resid_df"})
-_STATISTIC_KINDS = frozenset({"count", "numeric", "residual_df"})  # numbers and nothing else
+_NUMBERS_ONLY = frozenset({"count", "numeric", "residual_df"})  # inferred kinds with no text
 _INFERRED_NOTE = " (column kind inferred from its values; a sidecar can say what it holds)"
 
 
-def check_output_files(paths: Iterable[Path], policy: DisclosurePolicy) -> list[FileReport]:
-    """Check each file in turn (see :func:`check_output_file`)."""
-    return [check_output_file(Path(p), policy) for p in paths]
+def output_files_in(paths: Iterable[Path]) -> list[Path]:
+    """The files to check: each path given, with folders replaced by every file inside them
+    (sorted, hidden files and sidecars left out, since a sidecar is read with its output)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and not p.name.endswith(SIDECAR_SUFFIX)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            files.append(path)
+    return files
 
 
 def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
-    """Findings for one output file. Unreadable files and sidecars raise OutputFileError."""
+    """Findings for one output file. Unreadable tables and sidecars raise OutputFileError;
+    files that are not tables (images, logs) need review by a person."""
     path = Path(path)
+    if path.is_file() and not is_table_file(path):
+        return FileReport(
+            path,
+            (
+                Finding(
+                    Status.NEEDS_REVIEW,
+                    "not_a_table",
+                    f"fedsafe checks only tables ({', '.join(TABLE_SUFFIXES)}); a person "
+                    "must review this file",
+                ),
+            ),
+        )
     sidecar = read_sidecar(path)
     table = read_table(path)
     kinds = _column_kinds(table, sidecar)
     findings: list[Finding] = []
     for column, (kind, inferred) in kinds.items():
-        values = [parse_number(v) for v in table.columns[column]]
-        if (
-            kind == "label"
-            and not inferred
-            and _infer_kind(column, table.columns[column]) in _STATISTIC_KINDS
-        ):
+        context = _Column(table, column, policy, sidecar, inferred, kinds)
+        if not inferred and kind == "label" and _infer_kind(column, context.raw) in _NUMBERS_ONLY:
             findings.append(
-                _finding(
-                    table,
+                context.finding(
                     Status.NEEDS_REVIEW,
                     "declared_label",
                     "the sidecar calls this column a label but it holds only numbers; a person "
                     "should confirm it is not a statistic",
-                    column,
-                    None,
-                    inferred,
                 )
             )
         check = _CHECKS.get(kind)
         if check is not None:
-            findings.extend(check(table, column, values, policy, sidecar, inferred, kinds))
+            findings.extend(check(context))
+    findings.extend(_check_differencing(table, kinds))
     if not findings:
         findings.append(
             Finding(Status.PASS, "no_statistics", "no counts or other statistics to check")
         )
     return FileReport(path, tuple(findings))
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One column being checked, with what every check needs to know about its file."""
+
+    table: Table
+    name: str
+    policy: DisclosurePolicy
+    sidecar: Sidecar | None
+    inferred: bool
+    kinds: Mapping[str, tuple[str, bool]]
+
+    @property
+    def raw(self) -> list[object]:
+        return self.table.columns[self.name]
+
+    @cached_property
+    def values(self) -> list[object]:
+        return [parse_number(v) for v in self.raw]
+
+    @property
+    def recorded(self) -> dict[str, Mapping[str, Any]]:
+        """Rules the sidecar records for this column, by rule name."""
+        return self.sidecar.rules_for(self.name) if self.sidecar else {}
+
+    def finding(self, status: Status, rule: str, reason: str, index: int | None = None):
+        """A finding about this column, or one of its cells (``index`` counts from 0)."""
+        return Finding(
+            status,
+            rule,
+            reason + (_INFERRED_NOTE if self.inferred else ""),
+            column=self.name,
+            row=None if index is None else index + 1,
+            line=None if index is None else self.table.line_of(index),
+            inferred=self.inferred,
+        )
 
 
 def _column_kinds(table: Table, sidecar: Sidecar | None) -> dict[str, tuple[str, bool]]:
@@ -134,204 +202,182 @@ def _require_whole_numbers(table: Table, column: str, raw: Sequence[object]) -> 
             )
 
 
-def _finding(
-    table: Table,
-    status: Status,
-    rule: str,
-    reason: str,
-    column: str,
-    index: int | None,
-    inferred: bool,
-) -> Finding:
-    return Finding(
-        status,
-        rule,
-        reason + (_INFERRED_NOTE if inferred else ""),
-        column=column,
-        row=None if index is None else index + 1,
-        line=None if index is None else table.line_of(index),
-        inferred=inferred,
-    )
-
-
-def _check_counts(table, column, values, policy, sidecar, inferred, kinds) -> list[Finding]:
-    findings: list[Finding] = []
-    suppressed = 0
-    for index, value in enumerate(values):
+def _check_counts(col: _Column) -> list[Finding]:
+    policy, findings, suppressed = col.policy, [], 0
+    for index, value in enumerate(col.values):
         if isinstance(value, Redacted):
             suppressed += 1
-            continue
-        if is_small_marker(value):
+        elif is_small_marker(value):
+            suppressed += 1
             findings.append(
-                _finding(
-                    table,
+                col.finding(
                     Status.NEEDS_REVIEW,
                     "small_number_suppression",
                     f"{value!r} publishes a range of small counts; redact the cell instead",
-                    column,
                     index,
-                    inferred,
                 )
             )
-            suppressed += 1
-            continue
-        count = int(value)
-        if is_possible_protected_count(count, policy):
+        elif is_possible_protected_count(int(value), policy):  # type: ignore[arg-type]
             # What the rules can publish, even at or below the threshold: under threshold 10
             # and base 10, 10 is what 11-14 round to.
             continue
-        if count <= policy.suppress_at_or_below or count == 0:
+        elif int(value) <= policy.suppress_at_or_below or value == 0:  # type: ignore[arg-type]
             findings.append(
-                _finding(
-                    table,
+                col.finding(
                     Status.FAIL,
                     "small_number_suppression",
-                    f"count {count} is at or below {policy.suppress_at_or_below} and not redacted",
-                    column,
+                    f"count {int(value)} is at or below {policy.suppress_at_or_below} and not "
+                    "redacted",
                     index,
-                    inferred,
                 )
             )
         else:
-            how = (
-                f"to the nearest {policy.base}"
-                if policy.rounding == "nearest"
-                else f"to midpoint {policy.base}"
-            )
+            how = "to the nearest" if policy.rounding == "nearest" else "to midpoint"
             findings.append(
-                _finding(
-                    table,
+                col.finding(
                     Status.FAIL,
                     "rounding",
-                    f"count {count} is not rounded {how}",
-                    column,
+                    f"count {int(value)} is not rounded {how} {policy.base}",
                     index,
-                    inferred,
-                )
-            )
-    recorded = sidecar.rules_for(column) if sidecar else {}
-    if suppressed and "secondary_suppression" not in recorded:
-        totals = _totals_in(table, kinds)
-        if totals:
-            findings.append(
-                _finding(
-                    table,
-                    Status.NEEDS_REVIEW,
-                    "secondary_suppression",
-                    f"{suppressed} cell(s) are suppressed and the table seems to publish totals "
-                    f"({totals}); check they cannot be recovered by differencing, or make the "
-                    "table with fedsafe's safe crosstab",
-                    column,
-                    None,
-                    inferred,
                 )
             )
     if not findings:
-        how = "recorded in its sidecar and verified" if recorded else "verified"
+        how = "recorded in its sidecar and verified" if col.recorded else "verified"
         findings.append(
-            _finding(
-                table,
+            col.finding(
                 Status.PASS,
                 "counts",
-                f"{len(values)} values, {suppressed} suppressed: no small or unrounded counts "
+                f"{len(col.values)} values, {suppressed} suppressed: no small or unrounded counts "
                 f"({how})",
-                column,
-                None,
-                inferred,
             )
         )
     return findings
 
 
-def _totals_in(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> str:
-    """Where the table seems to publish totals: a column or a label named like a total."""
-    for column in table.columns:
-        if "total" in column.lower():
-            return f"column {column!r}"
-    for column, (kind, _) in kinds.items():
-        if kind != "label":
-            continue
-        for index, value in enumerate(table.columns[column]):
-            if isinstance(value, str) and value.strip().lower() in _TOTAL_LABELS:
-                return f"row {index + 1} of column {column!r} is {value!r}"
-    return ""
-
-
-def _check_magnitude(table, column, values, policy, sidecar, inferred, kinds) -> list[Finding]:
-    recorded = sidecar.rules_for(column) if sidecar else {}
-    if "dominance" in recorded:
+def _check_differencing(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> list[Finding]:
+    """Suppressed cells that published totals give away (fail), checked from the file alone;
+    for a table with totals the checker cannot read as rows x columns, a person must look."""
+    hidden = {
+        (index, column)
+        for column, (kind, _) in kinds.items()
+        if kind == "count"
+        for index, value in enumerate(table.columns[column])
+        if isinstance(parse_number(value), Redacted) or is_small_marker(parse_number(value))
+    }
+    if not hidden:
+        return []
+    shape = table_shape(table.columns, {c: kind for c, (kind, _) in kinds.items()})
+    inferred = any(inferred for _, inferred in kinds.values())
+    note = _INFERRED_NOTE if inferred else ""
+    if shape is None:
+        totals = _named_like_totals(table, kinds)
+        if not totals:
+            return []
         return [
-            _finding(
-                table,
-                Status.PASS,
-                "dominance",
-                "threshold, (n, k) and p% rules were applied when the table was made (recorded in "
-                "its sidecar)",
-                column,
-                None,
-                inferred,
+            Finding(
+                Status.NEEDS_REVIEW,
+                "secondary_suppression",
+                f"{len(hidden)} cell(s) are suppressed and the table seems to publish totals "
+                f"({totals}) but is not a plain rows x columns table fedsafe can analyse; check "
+                "the suppressed cells cannot be recovered by differencing" + note,
+                inferred=inferred,
             )
         ]
-    return [
-        _finding(
-            table,
-            Status.NEEDS_REVIEW,
-            "dominance",
-            "magnitude values: the dominance rules need each cell's contributions, which the file "
-            "does not have; make the table with fedsafe's safe summary table, or review by hand",
-            column,
-            None,
-            inferred,
+    if shape.total_row is None and shape.total_column is None:
+        return []
+    findings = [
+        Finding(
+            Status.FAIL,
+            "secondary_suppression",
+            "suppressed cell can be recovered from the published totals by differencing (to "
+            "within their rounding); "
+            "suppress more cells (fedsafe's safe crosstab does)" + note,
+            column=column,
+            row=index + 1,
+            line=table.line_of(index),
+            inferred=inferred,
+        )
+        for index, column in recoverable_cells(shape, hidden)
+    ]
+    return findings or [
+        Finding(
+            Status.PASS,
+            "secondary_suppression",
+            f"none of the {len(hidden)} suppressed cell(s) can be recovered from the totals "
+            "(checked from the pattern of suppressed cells, assuming rows and columns add up to "
+            "their totals)" + note,
+            inferred=inferred,
         )
     ]
 
 
-def _check_derived(table, column, values, policy, sidecar, inferred, kinds) -> list[Finding]:
-    rule = (sidecar.rules_for(column) if sidecar else {}).get("derived_from_protected")
+def _named_like_totals(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> str:
+    """Where a table seems to publish totals: a column or a row label named like a total."""
+    for column in table.columns:
+        if "total" in column.lower():
+            return f"column {column!r}"
+    for column, (kind, _) in kinds.items():
+        for index, value in enumerate(table.columns[column]):
+            if kind == "label" and isinstance(value, str) and value.strip().lower() in TOTAL_NAMES:
+                return f"row {index + 1} of column {column!r} is {value!r}"
+    return ""
+
+
+def _check_magnitude(col: _Column) -> list[Finding]:
+    if "dominance" in col.recorded:
+        return [
+            col.finding(
+                Status.PASS,
+                "dominance",
+                "threshold, (n, k) and p% rules were applied when the table was made (recorded in "
+                "its sidecar)",
+            )
+        ]
+    return [
+        col.finding(
+            Status.NEEDS_REVIEW,
+            "dominance",
+            "magnitude values: the dominance rules need each cell's contributions, which the file "
+            "does not have; make the table with fedsafe's safe summary table, or review by hand",
+        )
+    ]
+
+
+def _check_derived(col: _Column) -> list[Finding]:
+    rule = col.recorded.get("derived_from_protected")
     if rule is None:
         return [
-            _finding(
-                table,
+            col.finding(
                 Status.NEEDS_REVIEW,
                 "derived",
                 "derived values with no record of the columns they come from",
-                column,
-                None,
-                inferred,
             )
         ]
     sources = list(rule.get("from", []))
-    not_counts = [s for s in sources if kinds.get(s, ("", False))[0] != "count"]
+    not_counts = [s for s in sources if col.kinds.get(s, ("", False))[0] != "count"]
     if not_counts or not sources:
         return [
-            _finding(
-                table,
+            col.finding(
                 Status.NEEDS_REVIEW,
                 "derived",
                 f"derived from {', '.join(map(repr, not_counts)) or 'nothing'}, which this file "
                 "does not publish as counts",
-                column,
-                None,
-                inferred,
             )
         ]
-    source_values = [[parse_number(v) for v in table.columns[s]] for s in sources]
+    source_values = [[parse_number(v) for v in col.table.columns[s]] for s in sources]
     findings = []
-    for index, value in enumerate(values):
+    for index, value in enumerate(col.values):
         if isinstance(value, Redacted):
             continue
         inputs = [column_values[index] for column_values in source_values]
         if any(isinstance(v, Redacted) for v in inputs):
             findings.append(
-                _finding(
-                    table,
+                col.finding(
                     Status.FAIL,
                     "derived",
                     f"value {value!r} is published although a count it is derived from is "
                     "suppressed",
-                    column,
                     index,
-                    inferred,
                 )
             )
         elif rule.get("how") == "numerator / denominator" and len(inputs) == 2:
@@ -339,79 +385,57 @@ def _check_derived(table, column, values, policy, sidecar, inferred, kinds) -> l
             expected = numerator / denominator if denominator else math.nan
             if not (isinstance(value, int | float) and math.isclose(value, expected)):
                 findings.append(
-                    _finding(
-                        table,
+                    col.finding(
                         Status.FAIL,
                         "derived",
                         f"ratio {value!r} is not {sources[0]} / {sources[1]} of the published "
                         "counts, so it may come from the unprotected ones",
-                        column,
                         index,
-                        inferred,
                     )
                 )
     return findings or [
-        _finding(
-            table,
+        col.finding(
             Status.PASS,
             "derived",
             f"computed from the protected columns {', '.join(map(repr, sources))}",
-            column,
-            None,
-            inferred,
         )
     ]
 
 
-def _check_residual_df(table, column, values, policy, sidecar, inferred, kinds) -> list[Finding]:
+def _check_residual_df(col: _Column) -> list[Finding]:
+    minimum = col.policy.min_residual_df
     findings = [
-        _finding(
-            table,
+        col.finding(
             Status.FAIL,
             "residual_degrees_of_freedom",
-            f"{int(v)} residual degrees of freedom; the policy needs at least "
-            f"{policy.min_residual_df}",
-            column,
+            f"{int(v)} residual degrees of freedom; the policy needs at least {minimum}",
             index,
-            inferred,
         )
-        for index, v in enumerate(values)
-        if isinstance(v, int | float) and v < policy.min_residual_df
+        for index, v in enumerate(col.values)
+        if isinstance(v, int | float) and v < minimum
     ]
     return findings or [
-        _finding(
-            table,
-            Status.PASS,
-            "residual_degrees_of_freedom",
-            f"all at least {policy.min_residual_df}",
-            column,
-            None,
-            inferred,
-        )
+        col.finding(Status.PASS, "residual_degrees_of_freedom", f"all at least {minimum}")
     ]
 
 
-def _check_unclassified(table, column, values, policy, sidecar, inferred, kinds) -> list[Finding]:
+def _check_unclassified(col: _Column) -> list[Finding]:
     what = (
         "mixes numbers and text"
-        if kinds[column][0] == "mixed"
+        if col.kinds[col.name][0] == "mixed"
         else "holds numbers that are not counts (fractions or negatives)"
     )
     return [
-        _finding(
-            table,
+        col.finding(
             Status.NEEDS_REVIEW,
             "unclassified",
             f"column {what}: it may be a magnitude, a rate or a model estimate; say what it holds "
             "in a sidecar or review by hand",
-            column,
-            None,
-            inferred,
         )
     ]
 
 
-_CHECKS: dict[str, Any] = {
+_CHECKS: dict[str, Callable[[_Column], list[Finding]]] = {
     "count": _check_counts,
     "magnitude": _check_magnitude,
     "derived": _check_derived,

@@ -9,14 +9,19 @@ is exactly the failure a disclosure policy must not have.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 from fedsafe.disclosure.errors import PolicyError
 
-__all__ = ["ROUNDING_METHODS", "DisclosurePolicy", "RoundingMethod"]
+__all__ = ["POLICY_VARIABLE", "ROUNDING_METHODS", "DisclosurePolicy", "RoundingMethod"]
+
+POLICY_VARIABLE = "FEDSAFE_DISCLOSURE_POLICY"
+"""Environment variable through which a backend hands its policy (as JSON) to analysis code."""
 
 RoundingMethod = Literal["nearest", "midpoint", "none"]
 ROUNDING_METHODS: tuple[str, ...] = ("nearest", "midpoint", "none")
@@ -106,6 +111,23 @@ class DisclosurePolicy:
             return cls(**dict(mapping))
         except PolicyError as exc:
             raise PolicyError(f"{source}: {str(exc).removeprefix('disclosure policy: ')}") from None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> DisclosurePolicy:
+        """The policy a backend gave analysis code in ``FEDSAFE_DISCLOSURE_POLICY`` (a JSON
+        object of settings), or the defaults when it gave none.
+
+        Analysis code runs without the backend's configuration file; the executor passes the
+        ``[disclosure]`` table this way so the safe helpers apply the backend's rules.
+        """
+        text = (os.environ if environ is None else environ).get(POLICY_VARIABLE)
+        if text is None:
+            return cls()
+        try:
+            settings = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PolicyError(f"{POLICY_VARIABLE}: not valid JSON ({exc})") from None
+        return cls.from_mapping(settings, source=POLICY_VARIABLE)
 
     def to_dict(self) -> dict[str, Any]:
         """The policy as JSON-able data, with defaults filled in (for sidecars and logs)."""

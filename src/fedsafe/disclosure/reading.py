@@ -22,7 +22,17 @@ import pyarrow.parquet as pq
 
 from fedsafe.disclosure.errors import OutputFileError
 
-__all__ = ["REDACTION_MARKERS", "Redacted", "Table", "parse_number", "read_table"]
+__all__ = [
+    "REDACTION_MARKERS",
+    "TABLE_SUFFIXES",
+    "Redacted",
+    "Table",
+    "is_table_file",
+    "parse_number",
+    "read_table",
+]
+
+TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".arrow", ".feather", ".parquet")
 
 # How people write a redacted value in a CSV. Compared case-insensitively, spaces stripped.
 REDACTION_MARKERS = frozenset(
@@ -50,12 +60,13 @@ class Table:
     columns: dict[str, list[object]]
     lines: list[int] | None
 
-    @property
-    def row_count(self) -> int:
-        return len(next(iter(self.columns.values()), []))
-
     def line_of(self, row_index: int) -> int | None:
         return self.lines[row_index] if self.lines is not None else None
+
+
+def is_table_file(path: Path) -> bool:
+    """Whether ``path`` is named like a table the checker can read."""
+    return path.name.lower().endswith(TABLE_SUFFIXES)
 
 
 def read_table(path: Path) -> Table:

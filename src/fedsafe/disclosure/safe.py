@@ -3,9 +3,10 @@ protected, with a sidecar recording the rules that ran.
 
 An analysis script inside a backend calls these instead of ``value_counts`` or
 ``pandas.crosstab``; the output then passes the checker as safe by construction instead of
-waiting for a person to redact it. Each helper takes one value per patient (plain sequences,
-so the helpers work with lists, pandas Series or Arrow arrays alike), builds the table,
-applies the policy and writes the file and its sidecar.
+waiting for a person to redact it. Each helper takes one value per patient (a list, a pandas
+Series: any sequence of plain Python or NumPy values), builds the table, applies the policy
+and writes the file and its sidecar. Without a ``policy`` argument they use the backend's
+(:meth:`DisclosurePolicy.from_environment`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def safe_counts(
     is the true total, protected like the rest, with secondary suppression so a redacted
     category is not the total minus the others.
     """
-    return _frequency_table(values, None, output, name, policy or DisclosurePolicy())
+    return _frequency_table(
+        values, None, output, name, policy or DisclosurePolicy.from_environment()
+    )
 
 
 def safe_crosstab(
@@ -61,7 +64,9 @@ def safe_crosstab(
     """
     if len(rows) != len(columns):
         raise TableError(f"rows has {len(rows)} values but columns has {len(columns)}")
-    return _frequency_table(rows, columns, output, row_name, policy or DisclosurePolicy())
+    return _frequency_table(
+        rows, columns, output, row_name, policy or DisclosurePolicy.from_environment()
+    )
 
 
 def _frequency_table(
@@ -116,9 +121,12 @@ def safe_summary_table(
     rules. The sum is not published: beside the mean it would give the unrounded count back.
     Missing values (None) are left out of the mean but counted in ``n``.
     """
-    policy = policy or DisclosurePolicy()
+    policy = policy or DisclosurePolicy.from_environment()
     if len(groups) != len(values):
         raise TableError(f"groups has {len(groups)} values but values has {len(values)}")
+    mean_name = f"mean_{value_name}"
+    if group_name in ("n", mean_name):
+        raise TableError(f"group_name {group_name!r} clashes with the column 'n' or {mean_name!r}")
     keys = _categories(groups, "groups")
     by_group: dict[Hashable, list[float]] = {k: [] for k in keys}
     sizes = Counter(groups)
@@ -132,7 +140,6 @@ def safe_summary_table(
             contributions, policy, where=f"{group_name} {key!r}, {value_name}"
         )
         means.append(sum(contributions) / len(contributions) if verdict.safe else None)
-    mean_name = f"mean_{value_name}"
     table = pa.table(
         {
             group_name: pa.array([str(k) for k in keys], pa.string()),

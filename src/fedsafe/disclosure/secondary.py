@@ -30,6 +30,7 @@ tau-ARGUS's "hypercube"/network methods): not optimal in lost information, but s
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Sequence
 
 __all__ = ["Cell", "complementary_cells", "determined_cells"]
@@ -47,14 +48,16 @@ def complementary_cells(grid: Sequence[Sequence[int]], primary: set[Cell]) -> se
     column the row totals (the bottom-right cell is the grand total). It must be additive.
     """
     rows, columns = len(grid), len(grid[0])
+    # Dearer than any path without zeros, so a zero is used only when nothing else connects.
+    zero_cost = sum(map(sum, grid)) + rows * columns + 1
     suppressed = set(primary)
     while True:
         bridge = next(iter(sorted(determined_cells(suppressed))), None)
         if bridge is None:
             return suppressed - set(primary)
-        path = _cheapest_path(grid, suppressed, bridge, rows, columns, allow_zeros=False)
+        path = _cheapest_path(grid, suppressed, bridge, zero_cost=None)
         if path is None:
-            path = _cheapest_path(grid, suppressed, bridge, rows, columns, allow_zeros=True)
+            path = _cheapest_path(grid, suppressed, bridge, zero_cost=zero_cost)
         assert path is not None, "a complete bipartite graph with both sides >= 2 is connected"
         suppressed.update(path)
 
@@ -104,17 +107,21 @@ def _cheapest_path(
     grid: Sequence[Sequence[int]],
     suppressed: set[Cell],
     bridge: Cell,
-    rows: int,
-    columns: int,
     *,
-    allow_zeros: bool,
+    zero_cost: int | None,
 ) -> set[Cell] | None:
     """Cells (new ones only) on the cheapest row-column path from the bridge's column back to
-    its row, not using the bridge itself; None if there is none."""
+    its row, not using the bridge itself; None if there is none.
+
+    Suppressed cells cost nothing and others their value plus one (so fewer, smaller cells
+    are preferred); zeros cost ``zero_cost``, or cannot be used when it is None: a zero cannot
+    go lower, so it protects nothing in one direction.
+    """
+    rows, columns = len(grid), len(grid[0])
     start, goal = ("c", bridge[1]), ("r", bridge[0])
-    best: dict[_Node, int] = {start: 0}
+    best: dict[_Node, float] = {start: 0}
     came_from: dict[_Node, tuple[_Node, Cell]] = {}
-    queue: list[tuple[int, _Node]] = [(0, start)]
+    queue: list[tuple[float, _Node]] = [(0, start)]
     while queue:
         cost, node = heapq.heappop(queue)
         if node == goal:
@@ -127,11 +134,16 @@ def _cheapest_path(
             cell = (other_index, index) if kind == "c" else (index, other_index)
             if cell == bridge:
                 continue
-            step = _cost(grid, suppressed, cell, allow_zeros)
-            if step is None:
-                continue
+            if cell in suppressed:
+                step = 0
+            elif grid[cell[0]][cell[1]] == 0:
+                if zero_cost is None:
+                    continue
+                step = zero_cost
+            else:
+                step = grid[cell[0]][cell[1]] + 1
             other = ("r" if kind == "c" else "c", other_index)
-            if cost + step < best.get(other, cost + step + 1):
+            if cost + step < best.get(other, math.inf):
                 best[other] = cost + step
                 came_from[other] = (node, cell)
                 heapq.heappush(queue, (cost + step, other))
@@ -144,13 +156,3 @@ def _cheapest_path(
         if cell not in suppressed:
             path.add(cell)
     return path
-
-
-def _cost(grid: Sequence[Sequence[int]], suppressed: set[Cell], cell: Cell, allow_zeros: bool):
-    if cell in suppressed:
-        return 0
-    value = grid[cell[0]][cell[1]]
-    if value == 0:
-        # A zero cannot go lower, so it protects nothing in one direction; use it last.
-        return 10 * (sum(map(sum, grid)) + 1) if allow_zeros else None
-    return value + 1
