@@ -71,6 +71,33 @@ def test_a_wrong_value_names_the_patient_column_expected_and_actual():
     assert "column 'last': expected '2021-01-01', got NULL" in text
 
 
+def test_codes_are_checked_and_compared_as_their_text():
+    dataset = create_dataset()
+    dataset.define_population(patients.exists_for_patient())
+    events = clinical_events.sort_by(clinical_events.date)
+    dataset.code = events.last_for_patient().snomedct_code
+    cases = parse_test_data(
+        {
+            1: {
+                "patients": ADULT,
+                "clinical_events": [{"date": D(2020, 1, 1), "snomedct_code": "22298006"}],
+                "expected_in_population": True,
+                "expected_columns": {"code": "22298006"},
+            },
+            2: {
+                "patients": ADULT,
+                "clinical_events": [{"date": D(2020, 1, 1), "snomedct_code": "22298006"}],
+                "expected_in_population": True,
+                "expected_columns": {"code": "195967001"},
+            },
+        },
+        source="t",
+    )
+    report = run_definition_tests(compile_dataset(dataset), cases, source="def.py")
+    assert [r.patient_id for r in report.failures] == [2]
+    assert "column 'code': expected '195967001', got '22298006'" in report.text()
+
+
 def test_dates_given_as_text_compare_as_dates():
     report = run(
         {

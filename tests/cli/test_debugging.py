@@ -91,3 +91,15 @@ def test_report_dataset_refuses_a_bad_policy_and_writes_nothing(tmp_path):
     assert result.exit_code == 2
     assert "unknown setting 'supress_at_or_below'" in result.output
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "r_tables").exists()
+
+
+def test_report_dataset_follows_the_backends_policy_from_the_environment(tmp_path, monkeypatch):
+    dataset = tmp_path / "d.csv"
+    dataset.write_text("sex\n" + "female\n" * 30 + "male\n" * 9)
+    monkeypatch.setenv("FEDSAFE_DISCLOSURE_POLICY", '{"suppress_at_or_below": 10}')
+    result = CliRunner().invoke(
+        app, ["report-dataset", str(dataset), "-o", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == 0, result.output
+    table = (tmp_path / "r_tables" / "distribution_sex.csv").read_text()
+    assert '"female"' in table and '"male"' not in table  # 9: named under 7, not under 10

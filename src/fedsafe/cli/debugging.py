@@ -64,7 +64,8 @@ def report_dataset(
             "--policy",
             help=(
                 "The backend's disclosure policy, as TOML (its [disclosure] table or top-level "
-                "keys) or JSON. Default: counts <= 7 suppressed, rounded to the nearest 5."
+                "keys) or JSON. Default: the policy in FEDSAFE_DISCLOSURE_POLICY if set, else "
+                "counts <= 7 suppressed, rounded to the nearest 5."
             ),
         ),
     ] = None,
@@ -80,13 +81,17 @@ def report_dataset(
 
 
 def _load_policy(path: Path | None):
-    """A policy from TOML (as ``check-outputs`` reads it) or JSON (an object of settings)."""
+    """A policy from TOML (as ``check-outputs`` reads it) or JSON (an object of settings);
+    without a file, the backend's (``FEDSAFE_DISCLOSURE_POLICY``) or the defaults."""
     import json
 
     from fedsafe.cli.disclosure import _load_policy as load_toml_policy
     from fedsafe.disclosure import DisclosurePolicy, PolicyError
 
-    if path is None or path.suffix.lower() != ".json":
+    if path is None:
+        # In a backend the executor passes the backend's policy in the environment.
+        return DisclosurePolicy.from_environment()
+    if path.suffix.lower() != ".json":
         return load_toml_policy(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))

@@ -39,9 +39,13 @@ def tables_folder(output: Path) -> Path:
 def write_dataset_report(
     dataset: Path | str, output: Path | str, policy: DisclosurePolicy | None = None
 ) -> DatasetReport:
-    """Write the report for ``dataset`` to ``output`` (.html) and its tables beside it."""
+    """Write the report for ``dataset`` to ``output`` (.html) and its tables beside it.
+
+    Without ``policy``, the backend's policy from ``FEDSAFE_DISCLOSURE_POLICY`` (as the safe
+    helpers use), else the defaults.
+    """
     dataset, output = Path(dataset), Path(output)
-    policy = policy or DisclosurePolicy()
+    policy = policy or DisclosurePolicy.from_environment()
     if output.suffix.lower() not in (".html", ".htm"):
         raise OutputError(f"{output}: the report is an HTML page; give a name ending in .html")
     if not output.parent.is_dir():
