@@ -11,11 +11,11 @@ named. Numbers and dates get histograms with edges that never show an extreme va
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -108,19 +108,20 @@ def _summarise_column(
         values = values.cast(pa.date32())
         type_ = pa.date32()
     if pa.types.is_integer(type_) or pa.types.is_floating(type_):
-        numbers = [v for v in values.to_pylist() if v == v]  # NaN is not a value to bin
+        numbers = np.asarray(values.to_numpy(), dtype=float)
+        numbers = numbers[np.isfinite(numbers)]  # NaN and infinities are not values to bin
         bins = number_bins(numbers, whole=pa.types.is_integer(type_))
         return _binned(name, "number", numbers, bins, missing, policy)
     if pa.types.is_date(type_):
-        dates = values.to_pylist()
-        return _binned(name, "date", dates, date_bins(dates), missing, policy)
+        days = np.asarray(values.cast(pa.date32()).cast(pa.int32()).to_numpy(), dtype=float)
+        return _binned(name, "date", days, date_bins(days), missing, policy)
     return _categories(name, values, missing, policy)
 
 
 def _binned(
     name: str,
     kind: str,
-    values: Sequence[Any],
+    values: np.ndarray,
     bins: Bins | None,
     missing: int,
     policy: DisclosurePolicy,
@@ -132,29 +133,38 @@ def _binned(
             None,
             f"fewer than {MIN_VALUES} values: no histogram, as its bins would show single values",
         )
-    counts = [0] * len(bins.labels)
-    for value in values:
-        counts[bins.index(value)] += 1
-    return ColumnSummary(
-        name, kind, _protect("bin", [*bins.labels, MISSING_LABEL], [*counts, missing], policy)
-    )
+    counts = bins.counts(values)
+    labels = [*bins.labels, MISSING_LABEL]
+    return ColumnSummary(name, kind, _protect("bin", labels, [*counts, missing], policy))
 
 
 def _categories(
     name: str, values: pa.ChunkedArray, missing: int, policy: DisclosurePolicy
 ) -> ColumnSummary:
     if pa.types.is_boolean(values.type):
-        texts = ["true" if v else "false" for v in values.to_pylist()]
-    else:
-        texts = pc.cast(values, pa.string()).to_pylist() if len(values) else []
-    frequencies = Counter(texts)
+        values = pc.if_else(values, "true", "false")
+    elif pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    counted = pc.value_counts(values) if len(values) else None
+    frequencies: list[tuple[Any, int]] = (
+        list(
+            zip(
+                pc.cast(counted.field("values"), pa.string()).to_pylist(),
+                counted.field("counts").to_pylist(),
+                strict=True,
+            )
+        )
+        if counted is not None
+        else []
+    )
+    frequencies.sort(key=lambda item: (-item[1], str(item[0])))
     shown = [
         (value, count)
-        for value, count in frequencies.most_common()
+        for value, count in frequencies
         if not is_suppressed(count, policy) and count > 0
     ][:MAX_CATEGORIES]
     shown.sort(key=lambda item: str(item[0]))
-    other = sum(frequencies.values()) - sum(count for _, count in shown)
+    other = sum(count for _, count in frequencies) - sum(count for _, count in shown)
     note = (
         f"values shared by more than {policy.suppress_at_or_below} rows are named (at most "
         f"{MAX_CATEGORIES}); the rest are counted together as {OTHER_LABEL!r}"
