@@ -47,6 +47,27 @@ def test_failing_tests_exit_one_and_say_what_differed(tmp_path, monkeypatch):
     assert "1 of 2 test patients FAILED" in result.output
 
 
+def test_parameters_reach_the_definition(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    definition = tmp_path / "dataset_definition.py"
+    definition.write_text(
+        DEFINITION.replace(
+            "from ehrql import create_dataset", "from ehrql import create_dataset, get_parameter"
+        )
+        .replace('"2000-01-01"', 'get_parameter("cutoff")')
+        .replace("YEAR", "1980")
+    )
+    passing = CliRunner().invoke(
+        app, ["test-definition", str(definition), "--param", "cutoff=2000-01-01"]
+    )
+    assert passing.exit_code == 0, passing.output
+    failing = CliRunner().invoke(
+        app, ["test-definition", str(definition), "--param", "cutoff=1970-01-01"]
+    )
+    assert failing.exit_code == 1
+    assert "Patient 1: FAILED\n  expected to be in the population, but was not" in failing.output
+
+
 def test_bad_test_data_exits_two_with_its_place(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run(tmp_path, 1980, "--test-data", "missing.yaml")

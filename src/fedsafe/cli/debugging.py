@@ -34,13 +34,22 @@ def test_definition(
         bool,
         typer.Option("--verbose", "-v", help="Show every patient, not only failures."),
     ] = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="NAME=VALUE",
+            help="A parameter for the definition, read with get_parameter(NAME). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Run a dataset definition on hand-made test patients and say what differed."""
     from fedsafe.assurance import test_definition as run_tests
-    from fedsafe.cli.main import _reporting_errors
+    from fedsafe.cli.main import _reporting_errors, parse_params
 
     with _reporting_errors(ctx):
-        report = run_tests(definition, test_data_file=test_data)
+        params = parse_params(param or [])
+        report = run_tests(definition, test_data_file=test_data, params=params)
     typer.echo(report.text(verbose=verbose))
     if not report.passed:
         raise typer.Exit(EXIT_TESTS_FAILED)
