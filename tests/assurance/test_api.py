@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from fedsafe.assurance import TestDataError, assert_definition_tests_pass, test_definition
-from fedsafe.errors import DefinitionError
+from fedsafe.loader import load_dataset_definition
 
 DEFINITION = """\
 from datetime import date
@@ -77,8 +77,10 @@ def test_a_definition_without_test_patients_says_how_to_add_them(tmp_path):
 
 def test_test_data_that_is_not_data_is_refused_at_its_source(tmp_path):
     definition = write(tmp_path, DEFINITION.replace('"female"}', '{"female"}}', 1))
-    with pytest.raises(DefinitionError, match=r"a set cannot be used in test data"):
+    with pytest.raises(TestDataError, match=r"a set cannot be used in test data"):
         test_definition(definition, project_dir=tmp_path)
+    # and it does not stop the definition from loading for anything else
+    assert load_dataset_definition(definition, project_dir=tmp_path).dataset is not None
 
 
 def test_a_broken_yaml_file_is_refused_with_its_line(tmp_path):

@@ -59,6 +59,8 @@ def test_definition(
     loaded = load_dataset_definition(definition, params, project_dir=project_dir)
     file = Path(test_data_file) if test_data_file else find_test_data_file(definition)
     sources: dict[str, Mapping[Any, Any]] = {}
+    if loaded.test_data_error is not None:
+        raise TestDataError(f"{definition}: {loaded.test_data_error}")
     if loaded.test_data is not None:
         sources[f"{definition.name} test_data"] = loaded.test_data
     if file is not None:

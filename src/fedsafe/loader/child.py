@@ -7,8 +7,8 @@ code and never unpickles anything: JSON text is the only thing that crosses.
 
 Request: ``{"protocol": 1, "definition": path, "params": {name: value}, "project_dir": path,
 "home": path}``. Reply: ``{"protocol": 1, "ok": true, "dataset": <serialised query model>,
-"dummy_data_config": {...}, "test_data": {...}}`` (``test_data`` only when the definition has
-one) or ``{"protocol": 1, "ok": false, "error": {"type", "message",
+"dummy_data_config": {...}, "test_data": {...}}`` (``test_data``, or ``test_data_error``,
+only when the definition has one) or ``{"protocol": 1, "ok": false, "error": {"type", "message",
 "file", "line", "source_line", "traceback"}}``.
 """
 
@@ -120,7 +120,7 @@ def _run(definition: Path, request: Request) -> dict[str, Any]:
                 "dummy_data_config": config,
             }
             if "test_data" in namespace:
-                reply["test_data"] = _encoded_test_data(namespace["test_data"])
+                reply.update(_encoded_test_data(namespace["test_data"]))
             return reply
     except BaseException as exc:  # every failure of user code becomes a reply
         if isinstance(exc, KeyboardInterrupt):
@@ -131,14 +131,18 @@ def _run(definition: Path, request: Request) -> dict[str, Any]:
 _MISSING = object()
 
 
-def _encoded_test_data(value: Any) -> Any:
-    """The definition's ``test_data`` (ehrQL's hand-made test patients) as JSON-able data."""
+def _encoded_test_data(value: Any) -> dict[str, Any]:
+    """The definition's ``test_data`` (ehrQL's hand-made test patients) as JSON-able data.
+
+    A problem with it is sent back as ``test_data_error`` rather than failing the load: only
+    ``test-definition`` uses test data, and generating a dataset must not fail because of it.
+    """
     from fedsafe.loader.test_data_wire import TestDataEncodingError, encode_test_data
 
     try:
-        return encode_test_data(value)
+        return {"test_data": encode_test_data(value)}
     except TestDataEncodingError as exc:
-        raise _UserError(str(exc)) from exc
+        return {"test_data_error": str(exc)}
 
 
 def _not_a_dataset(value: object) -> str:

@@ -43,6 +43,8 @@ class LoadedDefinition:
     definition_path: Path
     # The definition's ``test_data`` as JSON data (see fedsafe.loader.test_data_wire), if any.
     test_data: dict[str, Any] | None = None
+    # Why ``test_data`` could not be sent back, if it could not (only test-definition cares).
+    test_data_error: str | None = None
 
 
 class DefinitionLoadError(DefinitionError):
@@ -272,13 +274,17 @@ def _parse_reply(raw: bytes, definition: Path, project_dir: Path, shown: str) ->
         text = reply.get("dataset")
         config = reply.get("dummy_data_config")
         test_data = reply.get("test_data")
+        test_data_error = reply.get("test_data_error")
         if (
             not isinstance(text, str)
             or not isinstance(config, dict)
             or not isinstance(test_data, dict | None)
+            or not isinstance(test_data_error, str | None)
         ):
             raise garbage
-        return LoadedDefinition(_rebuild(text, shown), config, definition, test_data)
+        return LoadedDefinition(
+            _rebuild(text, shown), config, definition, test_data, test_data_error
+        )
     error = reply.get("error")
     if reply.get("ok") is not False or not isinstance(error, dict):
         raise garbage
