@@ -1,6 +1,7 @@
 """Backend data-quality metrics, made from a database with small groups: none of them show."""
 
 import json
+import re
 from pathlib import Path
 
 import ibis
@@ -38,7 +39,15 @@ def test_metrics_show_no_small_group_and_pass_the_checker(database, tmp_path):
     patients = next(t for t in metrics.tables if t.name == "patients")
     assert next(r for r in patients.completeness if r[0] == "date_of_birth")[1] is None
 
+    html = (tmp_path / "out" / "report.html").read_text()
+    # a chart per date column (patients: 2, clinical_events: 1) and per code column (1)
+    assert html.count("<svg") == 4 and "clinical_events.date: rows by month" in html
+    for cell in re.findall(r'<td class="count[^"]*">([^<]*)</td>', html):
+        assert cell == "[suppressed]" or is_possible_protected_count(
+            int(cell.replace(",", "")), policy
+        )
     everything = "".join(p.read_text() for p in written)
+    assert html in everything
     assert RARE_CODE not in everything and RARE_MONTH not in everything and "1905" not in everything
     csvs = [p for p in written if p.suffix == ".csv"]
     for path in csvs:

@@ -1,4 +1,4 @@
-"""Writing a backend's data-quality metrics as tables with sidecars, plus an index.
+"""Writing a backend's data-quality metrics as tables with sidecars, a page and an index.
 
 The tables are what a backend would release (each passes ``check-outputs``) and what the
 coordinator's combine step would read; ``index.json`` says which file holds which metric of
@@ -17,12 +17,14 @@ import pyarrow as pa
 
 from fedsafe.disclosure.record import count_rules, make_record, secondary_rule
 from fedsafe.disclosure.writing import write_protected_table
+from fedsafe.quality.html import render_backend_report
 from fedsafe.quality.metrics import BackendMetrics
 from fedsafe.reports.summaries import TOTAL_LABEL, CountTable
 
-__all__ = ["INDEX_FILE", "write_backend_metrics"]
+__all__ = ["INDEX_FILE", "REPORT_FILE", "write_backend_metrics"]
 
 INDEX_FILE = "index.json"
+REPORT_FILE = "report.html"
 
 
 def _stem(*parts: str) -> str:
@@ -67,6 +69,19 @@ def write_backend_metrics(metrics: BackendMetrics, folder: Path) -> list[Path]:
         for column, counts in table.codes.items():
             path = folder / f"{_stem('codes', table.name, column)}.csv"
             add(_counts(counts, path, policy), metric="top_codes", table=table.name, column=column)
+    keys = {
+        ":".join(
+            filter(None, [e["metric"], ".".join(filter(None, [e.get("table"), e.get("column")]))])
+        ): e["file"]
+        for e in entries
+    }
+    html = folder / REPORT_FILE
+    temporary = html.with_name(f".{html.name}.tmp")
+    temporary.write_text(
+        render_backend_report("Backend data-quality report", metrics, keys), encoding="utf-8"
+    )
+    os.replace(temporary, html)
+    written.append(html)
     index = folder / INDEX_FILE
     temporary = index.with_name(f".{index.name}.tmp")
     document = {"fedsafe_backend_report": 1, "policy": policy.to_dict(), "files": entries}
