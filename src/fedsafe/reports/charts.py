@@ -16,7 +16,7 @@ matplotlib.use("Agg")  # no display inside a backend
 
 import matplotlib.pyplot as plt
 
-from fedsafe.reports.summaries import CountTable
+from fedsafe.reports.summaries import MISSING_LABEL, CountTable
 
 __all__ = ["bar_chart_svg"]
 
@@ -37,7 +37,9 @@ def bar_chart_svg(counts: CountTable, title: str) -> str:
         figure, axes = plt.subplots(figsize=(7, 3.2), layout="constrained")
         try:
             positions = range(len(labels))
-            axes.bar(positions, heights, color="#3b6ea5")
+            # Missing values are not a value: a grey bar, so the eye reads the rest as the data.
+            colours = ["#9a9a9a" if label == MISSING_LABEL else "#3b6ea5" for label in labels]
+            axes.bar(positions, heights, color=colours)
             hidden = [i for i, c in enumerate(counts.counts) if c is None]
             if hidden:
                 axes.bar(
