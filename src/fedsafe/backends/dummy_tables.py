@@ -406,3 +406,15 @@ def _check_codes(
             f"{problems[value]}"
         )
     return values
+
+
+def convert_table(
+    raw: pa.Table, name: str, table: Any, *, source: str, locate: Callable[[int], str]
+) -> pa.Table:
+    """Check a table of text (or typed) cells against its schema, exactly as files are checked.
+
+    For tables that do not come from a file, such as hand-made test patients: ``source`` names
+    where they came from and ``locate`` names a row, for error messages. ``table`` is as in
+    :func:`load_dummy_tables`.
+    """
+    return _convert_table(source, raw, _spec(name, table), locate)  # type: ignore[arg-type]

@@ -6,10 +6,12 @@ prints goes to stderr, because stdout belongs to the reply. The trusted side nev
 code and never unpickles anything: JSON text is the only thing that crosses.
 
 Request: ``{"protocol": 1, "definition": path, "params": {name: value}, "argv": [str, ...],
-"project_dir": path, "home": path}``. Reply: ``{"protocol": 1, "ok": true, "dataset":
-<serialised query model>, "dummy_data_config": {...}, "claimed_permissions": [str, ...]}``
-or ``{"protocol": 1, "ok": false, "error": {"type", "message", "file", "line", "source_line",
-"traceback"}}``.
+"project_dir": path, "home": path, "kind": "dataset" | "measures"}``. Reply: ``{"protocol": 1,
+"ok": true, "dataset": <serialised query model>, "dummy_data_config": {...},
+"claimed_permissions": [str, ...], "test_data": {...}}`` (``test_data``, or
+``test_data_error``, only when the definition has one; a measures definition sends
+``"measures"`` and ``"measures_config"`` instead) or ``{"protocol": 1, "ok": false, "error":
+{"type", "message", "file", "line", "source_line", "traceback"}}``.
 """
 
 from __future__ import annotations
@@ -136,13 +138,16 @@ def _run(definition: Path, request: Request) -> dict[str, Any]:
                 json.dumps(config)
             except (TypeError, ValueError) as exc:
                 raise _UserError(f"the dummy data configuration cannot be saved: {exc}") from exc
-            return {
+            reply = {
                 "protocol": PROTOCOL,
                 "ok": True,
                 "dataset": serialize.dumps(node),
                 "dummy_data_config": config,
                 "claimed_permissions": list(claims),
             }
+            if "test_data" in namespace:
+                reply.update(_encoded_test_data(namespace["test_data"]))
+            return reply
     except BaseException as exc:  # every failure of user code becomes a reply
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -176,6 +181,20 @@ def _measures_reply(namespace: dict[str, Any]) -> dict[str, Any]:
         "measures": serialize.dumps(node),
         "measures_config": measures_config(measures),
     }
+
+
+def _encoded_test_data(value: Any) -> dict[str, Any]:
+    """The definition's ``test_data`` (ehrQL's hand-made test patients) as JSON-able data.
+
+    A problem with it is sent back as ``test_data_error`` rather than failing the load: only
+    ``test-definition`` uses test data, and generating a dataset must not fail because of it.
+    """
+    from fedsafe.loader.test_data_wire import TestDataEncodingError, encode_test_data
+
+    try:
+        return {"test_data": encode_test_data(value)}
+    except TestDataEncodingError as exc:
+        return {"test_data_error": str(exc)}
 
 
 def _not_a_dataset(value: object) -> str:

@@ -53,6 +53,10 @@ class LoadedDefinition:
     dummy_data_config: dict[str, Any]
     definition_path: Path
     claimed_permissions: tuple[str, ...] = ()
+    # The definition's ``test_data`` as JSON data (see fedsafe.loader.test_data_wire), if any.
+    test_data: dict[str, Any] | None = None
+    # Why ``test_data`` could not be sent back, if it could not (only test-definition cares).
+    test_data_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class DefinitionLoadError(DefinitionError):
 
     ``details`` holds the child's full traceback, for ``--debug``; it is never part of the
     message because it is about our machinery as much as about the researcher's code.
+    ``error_type`` is the class name of the original error (e.g. ``"KeyError"``), so a safe
+    summary can be made without the message (see :mod:`fedsafe.failures`).
     """
 
     def __init__(
@@ -80,8 +86,10 @@ class DefinitionLoadError(DefinitionError):
         line: int | None = None,
         source_line: str | None = None,
         details: str | None = None,
+        error_type: str | None = None,
     ) -> None:
         super().__init__(message)
+        self.error_type = error_type
         self.file = file
         self.line = line
         self.source_line = source_line
@@ -357,7 +365,14 @@ def _parse_reply(raw: bytes, definition: Path, project_dir: Path, shown: str) ->
     text = reply.get("dataset")
     config = reply.get("dummy_data_config")
     claims = reply.get("claimed_permissions", [])
-    if not isinstance(text, str) or not isinstance(config, dict):
+    test_data = reply.get("test_data")
+    test_data_error = reply.get("test_data_error")
+    if (
+        not isinstance(text, str)
+        or not isinstance(config, dict)
+        or not isinstance(test_data, dict | None)
+        or not isinstance(test_data_error, str | None)
+    ):
         raise _garbage(shown)
     if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
         raise _garbage(shown)
@@ -365,7 +380,9 @@ def _parse_reply(raw: bytes, definition: Path, project_dir: Path, shown: str) ->
         claimed = check_permission_names(claims)
     except UnknownPermissionError as exc:
         raise DefinitionLoadError(f"{shown}: {exc}") from None
-    return LoadedDefinition(_rebuild(text, shown), config, definition, claimed)
+    return LoadedDefinition(
+        _rebuild(text, shown), config, definition, claimed, test_data, test_data_error
+    )
 
 
 def _successful_reply(raw: bytes, project_dir: Path, shown: str) -> dict[str, Any]:
@@ -421,5 +438,10 @@ def _error_from_reply(error: dict[str, Any], project_dir: Path, shown: str) -> D
     if source_line:
         full += f"\n    {source_line}"
     return DefinitionLoadError(
-        full, file=where, line=line, source_line=source_line, details=text("traceback")
+        full,
+        file=where,
+        line=line,
+        source_line=source_line,
+        details=text("traceback"),
+        error_type=text("type"),
     )
