@@ -28,7 +28,7 @@ def test_init_then_check_then_run_all(tmp_path: Path) -> None:
 
     checked = fedsafe("check", cwd=study)
     assert checked.returncode == 0, checked.stderr
-    assert "project.yaml: 2 actions, all valid" in checked.stderr
+    assert "project.yaml: 3 actions, all valid" in checked.stderr
     assert "analysis/dataset_definition.py (action 'generate_dataset'): loads, 3 columns" in (
         checked.stderr
     )
@@ -37,7 +37,9 @@ def test_init_then_check_then_run_all(tmp_path: Path) -> None:
     assert ran.returncode == 0, ran.stderr
     assert "generate_dataset: succeeded" in ran.stderr
     assert "report: succeeded" in ran.stderr
+    assert "report_dataset: succeeded" in ran.stderr
     assert "metadata/report.log" in ran.stderr  # the summary table
+    assert (study / "output/dataset_report.html").exists()
     assert (study / "output/diabetes_by_age_band.csv").exists()
     assert (study / "output/diabetes_by_age_band.png").exists()
 
@@ -74,7 +76,7 @@ def test_check_names_the_line_of_a_bad_project_yaml_and_run_changes_nothing(
     fedsafe("init", ".", cwd=tmp_path)
     project_yaml = tmp_path / "project.yaml"
     project_yaml.write_text(
-        project_yaml.read_text().replace("needs: [generate_dataset]", "needs: [generate]")
+        project_yaml.read_text().replace("needs: [generate_dataset]", "needs: [generate]", 1)
     )
     for command in (["check"], ["run", "all"]):
         done = fedsafe(*command, cwd=tmp_path)

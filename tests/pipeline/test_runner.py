@@ -25,7 +25,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("built") / "study"
     init_project(project)
     summary = run_project(project, ["all"])
-    assert statuses(summary) == {"generate_dataset": "succeeded", "report": "succeeded"}
+    assert statuses(summary) == {
+        "generate_dataset": "succeeded",
+        "report": "succeeded",
+        "report_dataset": "succeeded",
+    }
     return project
 
 
@@ -38,12 +42,22 @@ def study(built: Path, tmp_path: Path) -> Path:
 
 def test_a_full_run_records_every_output_with_level_action_size_and_hash(study: Path) -> None:
     manifest = json.loads((study / "metadata" / "manifest.json").read_text())
-    assert set(manifest["outputs"]) == {
-        "output/dataset.arrow",
+    by_action = {
+        action: {p for p, r in manifest["outputs"].items() if r["action"] == action}
+        for action in ("generate_dataset", "report", "report_dataset")
+    }
+    assert by_action["generate_dataset"] == {"output/dataset.arrow"}
+    assert by_action["report"] == {
         "output/diabetes_by_age_band.csv",
         "output/diabetes_by_age_band.csv.disclosure.json",
         "output/diabetes_by_age_band.png",
     }
+    # The dataset report: the page, and each table behind it with its disclosure sidecar.
+    report_files = by_action["report_dataset"]
+    assert "output/dataset_report.html" in report_files
+    tables = {p for p in report_files if p.endswith(".csv")}
+    assert tables and {p + ".disclosure.json" for p in tables} <= report_files
+    assert set(manifest["outputs"]) == set().union(*by_action.values())
     for path, record in manifest["outputs"].items():
         data = (study / path).read_bytes()
         assert record["size"] == len(data)
@@ -66,22 +80,31 @@ def test_a_full_run_records_every_output_with_level_action_size_and_hash(study: 
 def test_unchanged_actions_are_skipped(study: Path) -> None:
     before = (study / "output/dataset.arrow").stat().st_mtime_ns
     summary = run_project(study, ["all"])
-    assert statuses(summary) == {"generate_dataset": "skipped", "report": "skipped"}
+    assert statuses(summary) == {
+        "generate_dataset": "skipped",
+        "report": "skipped",
+        "report_dataset": "skipped",
+    }
     assert (study / "output/dataset.arrow").stat().st_mtime_ns == before
 
 
 def test_changed_config_reruns_only_that_action(study: Path) -> None:
     yaml = study / "project.yaml"
     text = yaml.read_text()
-    assert text.count("    needs: [generate_dataset]\n") == 1
+    anchor = "    run: python:v1 analysis/report.py\n    needs: [generate_dataset]\n"
+    assert text.count(anchor) == 1
     yaml.write_text(
         text.replace(
-            "    needs: [generate_dataset]\n",
-            "    needs: [generate_dataset]\n    config: {title: Diabetes}\n",
+            anchor,
+            anchor + "    config: {title: Diabetes}\n",
         )
     )
     summary = run_project(study, ["all"])
-    assert statuses(summary) == {"generate_dataset": "skipped", "report": "succeeded"}
+    assert statuses(summary) == {
+        "generate_dataset": "skipped",
+        "report": "succeeded",
+        "report_dataset": "skipped",
+    }
     assert 'config: {"title": "Diabetes"}' in (study / "metadata/report.log").read_text()
 
 
@@ -225,7 +248,11 @@ def test_dataset_actions_refuse_to_run_when_the_codelists_check_fails(study: Pat
     codelist = study / "codelists/nhsd-primary-care-domain-refsets-dm_cod.csv"
     codelist.write_text(codelist.read_text().replace("111552007,", "111552008,"))
     summary = run_project(study, ["all"])
-    assert statuses(summary) == {"generate_dataset": "failed", "report": "not run"}
+    assert statuses(summary) == {
+        "generate_dataset": "failed",
+        "report": "not run",
+        "report_dataset": "not run",
+    }
     message = summary.failed[0].message or ""
     assert "refused to run a dataset action" in message
     assert "check digit is wrong" in message

@@ -286,8 +286,9 @@ class _Checker:
         if run.runtime == "fedsafe:v1":
             definition = run.args[1] if len(run.args) > 1 else None
             if definition is None or definition.startswith("-"):
+                what = "dataset's" if run.args[0] == "report-dataset" else "definition's"
                 raise self.error(
-                    f"{run.args[0]} needs the definition's path right after it",
+                    f"{run.args[0]} needs the {what} path right after it",
                     name,
                     "run",
                 )
@@ -301,7 +302,13 @@ class _Checker:
                 name,
                 "run",
             )
-        if self.project_dir is not None and not (self.project_dir / script).is_file():
+        # report-dataset reads a needed action's output, which exists only once that has run.
+        reads_output = run.runtime == "fedsafe:v1" and run.args[0] == "report-dataset"
+        if (
+            self.project_dir is not None
+            and not reads_output
+            and not (self.project_dir / script).is_file()
+        ):
             raise self.error(f"{script} does not exist in the project", name, "run")
 
     def _outputs(self, name: str, spec: ActionModel) -> tuple[Output, ...]:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 __all__ = ["FEDSAFE_COMMANDS", "RUNTIMES", "RunLine", "RunLineError", "parse_run_line"]
 
 RUNTIMES: dict[str, str] = {
-    "fedsafe:v1": "fedsafe's own generate-dataset and generate-measures, run by trusted code",
+    "fedsafe:v1": (
+        "fedsafe's own generate-dataset, generate-measures and report-dataset, run by trusted code"
+    ),
     "python:v1": "Python 3.11 with pandas, numpy, scipy, statsmodels, matplotlib and pyarrow",
     "r:v1": "R, from the machine's R installation (Debian's r-base-core)",
 }
@@ -24,6 +26,7 @@ RUNTIMES: dict[str, str] = {
 FEDSAFE_COMMANDS: dict[str, str | None] = {
     "generate-dataset": None,
     "generate-measures": None,
+    "report-dataset": None,
 }
 
 # Names researchers bring from OpenSAFELY, and what to write instead.
