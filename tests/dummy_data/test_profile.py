@@ -56,7 +56,7 @@ def backend(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def profile(backend):
-    return compute_profile(backend, TABLES, DisclosurePolicy(), name="synthetic")
+    return compute_profile(backend.table, TABLES, DisclosurePolicy(), name="synthetic")
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def test_small_tables_publish_no_quantiles(tmp_path):
         ),
     )
     found = compute_profile(
-        connection,
+        connection.table,
         {"clinical_events": TABLES["clinical_events"]},
         DisclosurePolicy(),
         name="small",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,23 +150,27 @@ def _is_date(value: Any) -> bool:
 
 
 def compute_profile(
-    backend: ibis.BaseBackend,
+    load_table: Callable[[str], ibis.Table],
     tables: Mapping[str, qm.SelectTable | qm.SelectPatientTable],
     policy: DisclosurePolicy,
     *,
     name: str,
 ) -> Profile:
-    """Summarise ``tables`` on ``backend`` with every count protected by ``policy``."""
+    """Summarise ``tables`` with every count protected by ``policy``.
+
+    ``load_table`` gives a logical table by name (through the backend's mapping, so an OMOP
+    backend is profiled in the same terms as a native one).
+    """
     profiles: dict[str, TableProfile] = {}
     latest: list[datetime.date] = []
     for table_name, node in sorted(tables.items()):
         dates = latest if table_name != "patients" else []
-        profiles[table_name] = _profile_table(backend.table(table_name), node, policy, dates)
+        profiles[table_name] = _profile_table(load_table(table_name), node, policy, dates)
     reference = max(latest) if latest else datetime.date.today().replace(day=1)
     age_bands: dict[str, int | None] = {}
     deaths = None
     if "patients" in tables and tables["patients"].schema.has_column("date_of_birth"):
-        people = backend.table("patients")
+        people = load_table("patients")
         age_bands = _age_bands(people, reference, policy)
         if tables["patients"].schema.has_column("date_of_death"):
             deaths = _count(people.date_of_death.notnull().sum(), policy)
