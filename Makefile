@@ -25,13 +25,13 @@ demo: install
 	$(BIN)/python examples/demo/run_demo.py
 
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .
-	$(BIN)/ruff check --fix .
+	$(BIN)/ruff check --no-cache .-fix .
 
 test: lint r
 	$(BIN)/python -m pytest -q -p no:cacheprovider
