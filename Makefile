@@ -31,7 +31,7 @@ lint: install
 
 format: install
 	$(BIN)/ruff format .
-	$(BIN)/ruff check --no-cache .-fix .
+	$(BIN)/ruff check --fix .
 
 test: lint r
 	$(BIN)/python -m pytest -q -p no:cacheprovider
