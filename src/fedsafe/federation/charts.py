@@ -44,11 +44,25 @@ def forest_plot(results: Sequence[MetaResult], stem: Path, *, title: str) -> lis
         for backend, estimate, se in zip(
             result.backends, result.estimates, result.std_errors, strict=True
         ):
-            rows.append((f"{result.term}: {backend}", estimate, estimate - 1.96 * se,
-                         estimate + 1.96 * se, "backend"))  # fmt: skip
+            rows.append(
+                (
+                    f"{result.term}: {backend}",
+                    estimate,
+                    estimate - 1.96 * se,
+                    estimate + 1.96 * se,
+                    "backend",
+                )
+            )
         for label, pooled in (("fixed effect", result.fixed), ("random effects", result.random)):
-            rows.append((f"{result.term}: {label}", pooled.estimate, pooled.ci_low,
-                         pooled.ci_high, "pooled"))  # fmt: skip
+            rows.append(
+                (
+                    f"{result.term}: {label}",
+                    pooled.estimate,
+                    pooled.ci_low,
+                    pooled.ci_high,
+                    "pooled",
+                )
+            )
     with plt.rc_context(_STYLE):
         figure, axes = plt.subplots(figsize=(7, 0.35 * len(rows) + 1.2))
         for y, (_, estimate, low, high, kind) in enumerate(reversed(rows)):
@@ -67,8 +81,11 @@ def forest_plot(results: Sequence[MetaResult], stem: Path, *, title: str) -> lis
 
 def time_series(table: pa.Table, stem: Path, *, title: str) -> list[Path]:
     """The ratio over interval start, one line per measure and group; redacted ratios are gaps."""
-    labels = [c for c in table.column_names if c not in
-              ("interval_start", "interval_end", "ratio", "numerator", "denominator")]  # fmt: skip
+    labels = [
+        c
+        for c in table.column_names
+        if c not in ("interval_start", "interval_end", "ratio", "numerator", "denominator")
+    ]
     series: dict[str, list[tuple[str, float]]] = {}
     starts = table.column("interval_start").to_pylist()
     ratios = table.column("ratio").to_pylist()

@@ -48,11 +48,24 @@ __all__ = ["MANIFEST", "CombineReport", "combine_released"]
 MANIFEST = "manifest.json"
 FORMAT_KEY = "fedsafe_combine"
 META_COLUMNS = (
-    "term", "scale", "k", "backends",
-    "fixed_estimate", "fixed_std_error", "fixed_ci_low", "fixed_ci_high",
-    "random_estimate", "random_std_error", "random_ci_low", "random_ci_high",
-    "q", "df", "q_p_value", "i2", "tau2",
-)  # fmt: skip
+    "term",
+    "scale",
+    "k",
+    "backends",
+    "fixed_estimate",
+    "fixed_std_error",
+    "fixed_ci_low",
+    "fixed_ci_high",
+    "random_estimate",
+    "random_std_error",
+    "random_ci_low",
+    "random_ci_high",
+    "q",
+    "df",
+    "q_p_value",
+    "i2",
+    "tau2",
+)
 
 
 @dataclass(frozen=True)
@@ -248,8 +261,9 @@ def _write_all(
         used = sorted({b for r in meta.results for b in r.backends})
         record(path, "meta_analysis", meta.relative, used, withheld=meta.withheld)
         if meta.results:
-            for chart in forest_plot(meta.results, staging / "charts" / f"{stem}.forest",
-                                     title=meta.relative):  # fmt: skip
+            for chart in forest_plot(
+                meta.results, staging / "charts" / f"{stem}.forest", title=meta.relative
+            ):
                 record(chart, "forest_plot", meta.relative, used)
     for item in pooled:
         path = staging / "tables" / item.relative
@@ -272,8 +286,9 @@ def _write_all(
             cells_missing_from_a_backend=item.pooled.unreported,
         )
         if item.pooled.is_measures and "interval_start" in item.pooled.table.column_names:
-            for chart in time_series(item.pooled.table, staging / "charts" / _stem(item.relative),
-                                     title=item.relative):  # fmt: skip
+            for chart in time_series(
+                item.pooled.table, staging / "charts" / _stem(item.relative), title=item.relative
+            ):
                 record(chart, "time_series", item.relative, list(item.backends))
     return outputs
 
@@ -286,12 +301,18 @@ def _meta_csv(results: tuple[MetaResult, ...]) -> str:
     writer.writerow(columns)
     for r in results:
         row: list[Any] = [
-            r.term, r.scale, r.k, " ".join(r.backends),
+            r.term,
+            r.scale,
+            r.k,
+            " ".join(r.backends),
             *_numbers(r.fixed.estimate, r.fixed.std_error, r.fixed.ci_low, r.fixed.ci_high),
             *_numbers(r.random.estimate, r.random.std_error, r.random.ci_low, r.random.ci_high),
-            repr(r.q), r.df, "" if r.q_p_value is None else repr(r.q_p_value),
-            repr(r.i2), repr(r.tau2),
-        ]  # fmt: skip
+            repr(r.q),
+            r.df,
+            "" if r.q_p_value is None else repr(r.q_p_value),
+            repr(r.i2),
+            repr(r.tau2),
+        ]
         if proportions:
             row += [repr(expit(r.fixed.estimate)), repr(expit(r.random.estimate))]
         writer.writerow(row)

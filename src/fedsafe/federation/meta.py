@@ -90,9 +90,19 @@ def meta_analyse(
     if k == 1:
         only = _pooled(float(effect[0]), float(variance[0]))
         return MetaResult(
-            term, scale, tuple(backends), tuple(map(float, effect)),
-            tuple(map(float, np.sqrt(variance))), only, only, 0.0, 0, None, 0.0, 0.0,
-        )  # fmt: skip
+            term,
+            scale,
+            tuple(backends),
+            tuple(map(float, effect)),
+            tuple(map(float, np.sqrt(variance))),
+            only,
+            only,
+            0.0,
+            0,
+            None,
+            0.0,
+            0.0,
+        )
     result = combine_effects(effect, variance, method_re="dl", use_t=False)
     weights = np.asarray(result.weights_fe, dtype=float)
     q = float(result.q)
