@@ -16,6 +16,7 @@ turned back into a proportion for reading.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -103,7 +104,11 @@ def meta_analyse(
             0.0,
             0.0,
         )
-    result = combine_effects(effect, variance, method_re="dl", use_t=False)
+    with warnings.catch_warnings():
+        # Its untruncated tau² makes the random-effects extras it computes (and we do not use)
+        # take square roots of negative numbers; only the fixed-effect part is read below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = combine_effects(effect, variance, method_re="dl", use_t=False)
     weights = np.asarray(result.weights_fe, dtype=float)
     q = float(result.q)
     df = k - 1
