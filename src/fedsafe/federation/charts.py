@@ -29,7 +29,7 @@ def _save(figure: plt.Figure, stem: Path) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for suffix, metadata in ((".svg", {"Date": None}), (".png", {"Software": None})):
-        path = stem.with_suffix(suffix)
+        path = stem.with_name(stem.name + suffix)
         figure.savefig(path, format=suffix[1:], metadata=metadata, dpi=100, bbox_inches="tight")
         written.append(path)
     plt.close(figure)
