@@ -169,7 +169,9 @@ def _check_output_dir(output_dir: Path, released_root: Path) -> None:
         )
     if output_dir.is_symlink() or (output_dir.exists() and not output_dir.is_dir()):
         raise CombineError(f"{output_dir}: exists and is not a folder")
-    if output_dir.is_dir() and any(output_dir.iterdir()):
+    # Folders alone hold nothing to lose: a pipeline run leaves them when it removes the
+    # action's previous outputs before running it again.
+    if output_dir.is_dir() and any(p.is_file() or p.is_symlink() for p in output_dir.rglob("*")):
         manifest = output_dir / MANIFEST
         try:
             ours = FORMAT_KEY in json.loads(manifest.read_text(encoding="utf-8"))
