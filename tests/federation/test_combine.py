@@ -175,3 +175,39 @@ def test_missing_or_empty_released_folder(tmp_path: Path) -> None:
     with pytest.raises(ReleasedFilesError, match="no backend folders"):
         combine_released(tmp_path / "empty", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_pooled_table_a_person_must_review_is_skipped_not_published(tmp_path: Path) -> None:
+    """A hand-written sidecar calls a column of numbers a label: the checker wants a person to
+    look, so the pooled table is left out (combined outputs may be published unattended)."""
+    root = tmp_path / "released"
+    for backend in ("a", "b"):
+        path = root / backend / "counts.csv"
+        path.parent.mkdir(parents=True)
+        path.write_text("practice,patients\n101,40\n102,55\n")
+        (root / backend / "counts.csv.disclosure.json").write_text(
+            '{"columns": {"practice": "label", "patients": "count"}}'
+        )
+    report = combine_released(root, tmp_path / "out", POLICY)
+    assert report.outputs == []
+    (skipped,) = report.skipped
+    assert skipped["path"] == "counts.csv"
+    assert skipped["reason"].startswith("the pooled table needs review")
+    assert not (tmp_path / "out" / "tables").exists() or not any(
+        p.is_file() for p in (tmp_path / "out" / "tables").rglob("*")
+    )
+
+
+def test_a_pooled_count_table_with_a_text_label(tmp_path: Path) -> None:
+    root = tmp_path / "released"
+    for backend, (x, y) in (("a", (40, "")), ("b", (55, 20))):
+        path = root / backend / "counts.csv"
+        path.parent.mkdir(parents=True)
+        path.write_text(f"region,patients\nx,{x}\ny,{y}\n")
+        (root / backend / "counts.csv.disclosure.json").write_text(
+            '{"columns": {"region": "label", "patients": "count"}}'
+        )
+    combine_released(root, tmp_path / "out", POLICY)
+    rows = list(csv.DictReader((tmp_path / "out" / "tables" / "counts.csv").open()))
+    # x: 40 + 55; y: a redacted its cell, so the combined cell is redacted too.
+    assert [(r["region"], r["patients"]) for r in rows] == [("x", "95"), ("y", "")]

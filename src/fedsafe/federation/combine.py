@@ -133,7 +133,7 @@ def combine_released(
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
-        outputs = _write_all(staging, metas, pooled, policy)
+        outputs = _write_all(staging, metas, pooled, policy, skipped)
         manifest = {
             FORMAT_KEY: 1,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -239,8 +239,14 @@ def _effect(row: EffectRow | ProportionRow) -> tuple[float, float] | None:
 
 
 def _write_all(
-    staging: Path, metas: list[_Meta], pooled: list[_Pooled], policy: DisclosurePolicy
+    staging: Path,
+    metas: list[_Meta],
+    pooled: list[_Pooled],
+    policy: DisclosurePolicy,
+    skipped: list[dict[str, str]],
 ) -> list[dict[str, Any]]:
+    """Write every result into ``staging``; pooled tables that a person must review first are
+    left out and added to ``skipped``, since combined outputs may be published unattended."""
     outputs: list[dict[str, Any]] = []
 
     def record(path: Path, kind: str, source: str, backends: list[str], **extra: Any) -> None:
@@ -273,12 +279,21 @@ def _write_all(
         pyarrow.csv.write_csv(item.pooled.table, str(path))
         write_sidecar(path, item.pooled.record)
         report = check_output_file(path, policy)
-        if report.status is not Status.PASS:
-            problems = "; ".join(f.reason for f in report.findings if f.status is not Status.PASS)
+        problems = "; ".join(f.reason for f in report.findings if f.status is not Status.PASS)
+        if report.status is Status.FAIL:
+            # The table was protected with this very policy: a failure is a fault in fedsafe,
+            # and publishing nothing is the only safe answer.
             raise CombineError(
-                f"{item.relative}: the pooled table did not pass the disclosure checks, so it "
-                f"was not written ({problems})"
+                f"{item.relative}: the pooled table did not pass the disclosure checks, so "
+                f"nothing was written ({problems})"
             )
+        if report.status is Status.NEEDS_REVIEW:
+            path.unlink()
+            path.with_name(path.name + ".disclosure.json").unlink()
+            skipped.append(
+                {"path": item.relative, "reason": f"the pooled table needs review: {problems}"}
+            )
+            continue
         record(
             path,
             "pooled_measures" if item.pooled.is_measures else "pooled_counts",
