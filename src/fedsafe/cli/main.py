@@ -465,3 +465,4 @@ app.command("report-dataset")(report_dataset)
 from fedsafe.cli.quality import backend_app  # noqa: E402 - after app, which it joins
 
 app.add_typer(backend_app)
+from fedsafe.cli import combine as _combine  # noqa: E402, F401 - registers `fedsafe combine`

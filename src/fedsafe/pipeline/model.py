@@ -10,7 +10,8 @@ without checking again.
 
 The format follows OpenSAFELY's where it can: ``version``, ``actions`` with ``run``,
 ``needs``, ``outputs`` by privacy level and ``config``; fedsafe adds ``backends`` (which
-backends an action may run on).
+backends an action may run on) and, for ``fedsafe:v1 combine`` actions, ``needs_released``:
+the actions whose outputs, once released by each backend, the combine step reads.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class OutputsModel(_Strict):
 class ActionModel(_Strict):
     run: StrictStr
     needs: list[StrictStr] = []
+    needs_released: list[StrictStr] = []
     outputs: OutputsModel
     config: dict[StrictStr, Any] | None = None
     backends: list[StrictStr] | None = None
@@ -103,6 +105,7 @@ class Action:
     outputs: tuple[Output, ...]
     config: Mapping[str, Any] | None
     backends: tuple[str, ...] | None  # None: every backend
+    needs_released: tuple[str, ...] = ()  # combine actions: actions whose released outputs
 
     def level_of(self, path: str) -> Level | None:
         """The privacy level of a workspace-relative path if one of our patterns matches it."""
@@ -246,6 +249,7 @@ class _Checker:
         self.located = located
         self.project_dir = project_dir
         self.problems: list[ProjectError] = []
+        self.actions: Mapping[str, Action] | None = None
 
     def error(self, message: str, action: str | None, *field: str | int) -> ProjectError:
         path: tuple[str | int, ...] = ("actions", action, *field) if action else tuple(field)
@@ -280,13 +284,16 @@ class _Checker:
             outputs=outputs,
             config=spec.config,
             backends=backends,
+            needs_released=tuple(spec.needs_released),
         )
 
     def _check_script(self, name: str, run: RunLine) -> None:
         if run.runtime == "fedsafe:v1":
             definition = run.args[1] if len(run.args) > 1 else None
             if definition is None or definition.startswith("-"):
-                what = "dataset's" if run.args[0] == "report-dataset" else "definition's"
+                what = {"report-dataset": "dataset's", "combine": "released files folder's"}.get(
+                    run.args[0], "definition's"
+                )
                 raise self.error(
                     f"{run.args[0]} needs the {what} path right after it",
                     name,
@@ -296,6 +303,13 @@ class _Checker:
         else:
             script = run.args[0]
         parts = PurePosixPath(script).parts
+        if run.is_combine and (not parts or parts[0] in ("metadata", "codelists", PROJECT_FILE)):
+            raise self.error(
+                f"{script!r} cannot hold released files: name a folder of its own, such as "
+                "'released'",
+                name,
+                "run",
+            )
         if script.startswith("/") or ".." in parts:
             raise self.error(
                 f"{script!r} must be a path inside the project, relative to project.yaml",
@@ -303,7 +317,9 @@ class _Checker:
                 "run",
             )
         # report-dataset reads a needed action's output, which exists only once that has run.
-        reads_output = run.runtime == "fedsafe:v1" and run.args[0] == "report-dataset"
+        # A combine action's released files arrive from the backends (or, locally, from the
+        # user), so they need not exist when project.yaml is checked.
+        reads_output = run.runtime == "fedsafe:v1" and run.args[0] in ("report-dataset", "combine")
         if (
             self.project_dir is not None
             and not reads_output
@@ -333,7 +349,32 @@ class _Checker:
             self._check_dataset_outputs(name, run, declared)
         if run.is_measures:
             self._check_measures_outputs(name, run, declared)
+        if run.is_combine:
+            self._check_combine_outputs(name, run, declared)
         return tuple(declared)
+
+    def _check_combine_outputs(self, name: str, run: RunLine, declared: list[Output]) -> None:
+        target = run.option("--output", "-o")
+        if target is None:
+            raise self.error("combine needs --output FOLDER", name, "run")
+        for output in declared:
+            if output.level != "moderately_sensitive":
+                raise self.error(
+                    "a combine action reads only released files and writes combined results "
+                    "to be published, so its outputs must all be moderately_sensitive",
+                    name,
+                    "outputs",
+                    output.level,
+                    output.name,
+                )
+        manifest = f"{target.rstrip('/')}/manifest.json"
+        if not any(matches(o.pattern, manifest) for o in declared):
+            raise self.error(
+                f"the combined results are written to {target}, but no output matches its "
+                f"{manifest}; declare the folder's files under outputs: moderately_sensitive:",
+                name,
+                "outputs",
+            )
 
     def _check_measures_outputs(self, name: str, run: RunLine, declared: list[Output]) -> None:
         target = run.option("--output", "-o")
@@ -397,6 +438,7 @@ class _Checker:
         """Check every action's needs against ``names`` (every action written, including any
         that had problems of their own), then look for cycles if the needs are sound."""
         before = len(self.problems)
+        self.actions = actions
         for action in actions.values():
             with self.collecting():
                 self._needs_of(action, names)
@@ -412,6 +454,7 @@ class _Checker:
             )
 
     def _needs_of(self, action: Action, names: Collection[str]) -> None:
+        self._needs_released_of(action, names)
         for index, need in enumerate(action.needs):
             if need == action.name:
                 raise self.error("an action cannot need itself", action.name, "needs", index)
@@ -421,6 +464,66 @@ class _Checker:
                 )
             if need in action.needs[:index]:
                 raise self.error(f"{need!r} is listed twice", action.name, "needs", index)
+            needed = self.actions.get(need) if self.actions is not None else None
+            if needed is not None and needed.run.is_combine:
+                raise self.error(
+                    f"{need!r} is a combine action, whose results exist only once every "
+                    "backend has released its outputs; no action can need them",
+                    action.name,
+                    "needs",
+                    index,
+                )
+
+    def _needs_released_of(self, action: Action, names: Collection[str]) -> None:
+        """A combine action reads released files only: it lists the actions whose released
+        outputs it combines under needs_released, and needs nothing else."""
+        if not action.run.is_combine:
+            if action.needs_released:
+                raise self.error(
+                    "only a 'fedsafe:v1 combine' action can have needs_released; other actions "
+                    "run inside a backend and list what they need under needs",
+                    action.name,
+                    "needs_released",
+                )
+            return
+        if action.needs:
+            raise self.error(
+                "a combine action reads only files released by backends: list the actions "
+                "whose released outputs it combines under needs_released, not needs",
+                action.name,
+                "needs",
+            )
+        if not action.needs_released:
+            raise self.error(
+                "a combine action must list under needs_released the actions whose released "
+                "outputs it combines",
+                action.name,
+                "needs_released",
+            )
+        for index, need in enumerate(action.needs_released):
+            where = ("needs_released", index)
+            if need == action.name:
+                raise self.error("an action cannot need itself", action.name, *where)
+            if need not in names:
+                raise self.error(_unknown_action_message(need, list(names)), action.name, *where)
+            if need in action.needs_released[:index]:
+                raise self.error(f"{need!r} is listed twice", action.name, *where)
+            other = self.actions.get(need) if self.actions is not None else None
+            if other is None:
+                continue
+            if other.run.is_combine:
+                raise self.error(
+                    f"{need!r} is a combine action: backends never release combined results",
+                    action.name,
+                    *where,
+                )
+            if not any(o.level == "moderately_sensitive" for o in other.outputs):
+                raise self.error(
+                    f"{need!r} has no moderately_sensitive outputs, so a backend can never "
+                    "release anything of it to combine",
+                    action.name,
+                    *where,
+                )
 
     @contextlib.contextmanager
     def collecting(self) -> Iterator[None]:

@@ -16,7 +16,8 @@ __all__ = ["FEDSAFE_COMMANDS", "RUNTIMES", "RunLine", "RunLineError", "parse_run
 
 RUNTIMES: dict[str, str] = {
     "fedsafe:v1": (
-        "fedsafe's own generate-dataset, generate-measures and report-dataset, run by trusted code"
+        "fedsafe's own generate-dataset, generate-measures, report-dataset and combine, run by "
+        "trusted code"
     ),
     "python:v1": "Python 3.11 with pandas, numpy, scipy, statsmodels, matplotlib and pyarrow",
     "r:v1": "R, from the machine's R installation (Debian's r-base-core)",
@@ -27,6 +28,7 @@ FEDSAFE_COMMANDS: dict[str, str | None] = {
     "generate-dataset": None,
     "generate-measures": None,
     "report-dataset": None,
+    "combine": None,
 }
 
 # Names researchers bring from OpenSAFELY, and what to write instead.
@@ -58,6 +60,18 @@ class RunLine:
     def is_measures(self) -> bool:
         """Whether this action writes measures: aggregates, protected as they are written."""
         return self.runtime == "fedsafe:v1" and self.args[:1] == ("generate-measures",)
+
+    @property
+    def is_combine(self) -> bool:
+        """Whether this action combines outputs released by backends (``fedsafe combine``)."""
+        return self.runtime == "fedsafe:v1" and self.args[:1] == ("combine",)
+
+    @property
+    def released_dir(self) -> str | None:
+        """The folder of released files a combine action reads (its first argument)."""
+        if not self.is_combine or len(self.args) < 2 or self.args[1].startswith("-"):
+            return None
+        return self.args[1].rstrip("/")
 
     @property
     def reads_patient_data(self) -> bool:

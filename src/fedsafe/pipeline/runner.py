@@ -168,11 +168,12 @@ def _run_one(
 ) -> Outcome:
     log_path = Path("metadata") / f"{action.name}.log"
     inputs = sorted(p for need in action.needs for p in manifest.outputs_of(need))
+    released = released_files(workspace, action)
     started = time.monotonic()
     try:
-        fingerprint = _fingerprint(
-            action, code_hash, {p: manifest.outputs[p].sha256 for p in inputs}
-        )
+        hashes = {p: manifest.outputs[p].sha256 for p in inputs}
+        hashes.update({p: sha256_file(workspace / p) for p in released})
+        fingerprint = _fingerprint(action, code_hash, hashes)
     except FedsafeError as exc:
         return _refused(workspace, action, log_path, str(exc))
     if not force and manifest.up_to_date(workspace, action.name, fingerprint):
@@ -199,7 +200,7 @@ def _run_one(
         config=action.config,
         patterns=tuple((o.pattern, o.level) for o in action.outputs),
         code_files=tuple(code),
-        inputs=tuple(inputs),
+        inputs=tuple(inputs + released),
         previous_outputs=tuple(manifest.outputs_of(action.name)),
         workspace=workspace,
         log_path=workspace / log_path,
@@ -240,10 +241,26 @@ def _fingerprint(action: Action, code_hash: str, inputs: dict[str, str]) -> str:
     return hashlib.sha256(as_json(parts).encode()).hexdigest()
 
 
+def released_files(workspace: Path, action: Action) -> list[str]:
+    """The files a combine action reads: those in its released folder (``<backend>/<files>``),
+    which locally the user fills with what each backend released. They are its inputs, not
+    the project's code, so new releases re-run the combine step and nothing else."""
+    folder = action.run.released_dir
+    if folder is None or not (workspace / folder).is_dir():
+        return []
+    return [
+        path.relative_to(workspace).as_posix()
+        for path in sorted((workspace / folder).rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    ]
+
+
 def code_files(workspace: Path, project: Project) -> list[str]:
     """The project's code: every regular file an action may read, which is every file but
-    fedsafe's records, hidden folders, symbolic links and any action's outputs."""
+    fedsafe's records, hidden folders, symbolic links, any action's outputs and the folders
+    of released files that combine actions read (their inputs)."""
     patterns = [o.pattern for a in project.actions.values() for o in a.outputs]
+    patterns += [f"{a.run.released_dir}/**" for a in project.actions.values() if a.run.released_dir]
     found: list[str] = []
     for folder, dirs, names in os.walk(workspace):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
