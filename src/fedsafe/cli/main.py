@@ -465,3 +465,7 @@ app.command("report-dataset")(report_dataset)
 from fedsafe.cli.quality import backend_app  # noqa: E402 - after app, which it joins
 
 app.add_typer(backend_app)
+
+from fedsafe.cli.airlock import airlock_app  # noqa: E402 - after app, which it joins
+
+app.add_typer(airlock_app)
