@@ -467,12 +467,18 @@ class Airlock:
         count = len(self._complete_reviewers(connection, request_id))
         target = {0: Status.SUBMITTED, 1: Status.PARTIALLY_REVIEWED}.get(count, Status.REVIEWED)
         current = Status(row["status"])
-        order = [Status.SUBMITTED, Status.PARTIALLY_REVIEWED, Status.REVIEWED]
-        while current in order and order.index(current) < order.index(target):
-            nxt = order[order.index(current) + 1]
-            self._move(connection, row, nxt, SYSTEM, complete_reviews=count)
+        if current in REVIEWING and current is not target:
+            self._move(connection, row, target, SYSTEM, complete_reviews=count)
+
+    def _sync_reviews(self, request_id: str) -> None:
+        """Reset reviews of changed files and settle the review state, committed on its own so
+        that a refusal afterwards does not undo the reset."""
+        with self._tx() as connection:
             row = self._request(connection, request_id)
-            current = nxt
+            if Status(row["status"]) in (*REVIEWING, Status.PENDING, Status.RETURNED):
+                self._refresh(connection, row)
+                if Status(row["status"]) in REVIEWING:
+                    self._advance(connection, request_id)
 
     def _refresh(self, connection: sqlite3.Connection, row: sqlite3.Row) -> None:
         """Reset the reviews of any file whose content changed on disk since it was added."""
@@ -508,6 +514,7 @@ class Airlock:
                     f"must be one of {[v.value for v in Vote]}", field="vote"
                 ) from None
             comment = _text(comment, "comment", required=False)
+            self._sync_reviews(request_id)
             with self._tx() as connection:
                 row = self._checker_turn(connection, request_id, name, REVIEWING)
                 file = connection.execute(
@@ -516,7 +523,6 @@ class Airlock:
                 ).fetchone()
                 if file is None:
                     raise AirlockError(f"no output file {path!r} in this request", field="path")
-                self._refresh(connection, row)
                 digest = connection.execute(
                     "SELECT sha256 FROM files WHERE request_id = ? AND path = ?", (request_id, path)
                 ).fetchone()["sha256"]
@@ -571,41 +577,42 @@ class Airlock:
 
     def _decide(self, name: str, request_id: str, to: Status, action: str) -> None:
         workspace, _ = self._meta(request_id)
-        with self._refusals(action, name, workspace, request_id), self._tx() as connection:
-            row = self._checker_turn(connection, request_id, name, (Status.REVIEWED,))
-            self._refresh(connection, row)
-            if to is Status.APPROVED:
-                for file in connection.execute(
-                    "SELECT * FROM files WHERE request_id = ? AND kind = 'output'",
-                    (request_id,),
-                ).fetchall():
-                    approvers = {
-                        v["reviewer"]
-                        for v in connection.execute(
-                            "SELECT reviewer FROM votes WHERE request_id = ? AND path = ?"
-                            " AND vote = ?"
-                            " AND sha256 = ? AND reviewer != ?",
-                            (
-                                request_id,
-                                file["path"],
-                                Vote.APPROVE.value,
-                                file["sha256"],
-                                row["author"],
-                            ),
-                        )
-                    }
-                    if len(approvers) < 2:
-                        raise PolicyRefused(
-                            f"{file['path']} has {len(approvers)} approval(s); two checkers who"
-                            " are not the author must approve every file",
-                            field="approvals",
-                        )
-                connection.execute(
-                    "UPDATE files SET approved_sha256 = sha256"
-                    " WHERE request_id = ? AND kind = 'output'",
-                    (request_id,),
-                )
-            self._move(connection, row, to, name)
+        with self._refusals(action, name, workspace, request_id):
+            self._sync_reviews(request_id)
+            with self._tx() as connection:
+                row = self._checker_turn(connection, request_id, name, (Status.REVIEWED,))
+                if to is Status.APPROVED:
+                    for file in connection.execute(
+                        "SELECT * FROM files WHERE request_id = ? AND kind = 'output'",
+                        (request_id,),
+                    ).fetchall():
+                        approvers = {
+                            v["reviewer"]
+                            for v in connection.execute(
+                                "SELECT reviewer FROM votes WHERE request_id = ? AND path = ?"
+                                " AND vote = ?"
+                                " AND sha256 = ? AND reviewer != ?",
+                                (
+                                    request_id,
+                                    file["path"],
+                                    Vote.APPROVE.value,
+                                    file["sha256"],
+                                    row["author"],
+                                ),
+                            )
+                        }
+                        if len(approvers) < 2:
+                            raise PolicyRefused(
+                                f"{file['path']} has {len(approvers)} approval(s); two checkers who"
+                                " are not the author must approve every file",
+                                field="approvals",
+                            )
+                    connection.execute(
+                        "UPDATE files SET approved_sha256 = sha256"
+                        " WHERE request_id = ? AND kind = 'output'",
+                        (request_id,),
+                    )
+                self._move(connection, row, to, name)
 
     def approve(self, name: str, request_id: str) -> None:
         self._decide(name, request_id, Status.APPROVED, "approve")

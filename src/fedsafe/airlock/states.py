@@ -56,6 +56,10 @@ TRANSITIONS: dict[tuple[Status, Status], Owner] = {
     (Status.SUBMITTED, Status.PARTIALLY_REVIEWED): Owner.SYSTEM,
     (Status.SUBMITTED, Status.APPROVED): Owner.SYSTEM,  # automatic release only
     (Status.PARTIALLY_REVIEWED, Status.REVIEWED): Owner.SYSTEM,
+    # Reviews of a file whose content changed are reset, which can take a request back.
+    (Status.PARTIALLY_REVIEWED, Status.SUBMITTED): Owner.SYSTEM,
+    (Status.REVIEWED, Status.PARTIALLY_REVIEWED): Owner.SYSTEM,
+    (Status.REVIEWED, Status.SUBMITTED): Owner.SYSTEM,
     (Status.REVIEWED, Status.RETURNED): Owner.CHECKERS,
     (Status.REVIEWED, Status.APPROVED): Owner.CHECKERS,
     (Status.REVIEWED, Status.REJECTED): Owner.CHECKERS,
