@@ -53,7 +53,9 @@ def make_backend(root: Path, *, extra: str = "", coordinator: str | None = None)
     measure.parent.mkdir(parents=True, exist_ok=True)
     safe_counts(["a"] * 120 + ["b"] * 240 + ["c"] * 3, measure, name="group")
     write_output(study, "output/measure.csv", measure.read_bytes(), "moderately_sensitive")
-    write_output(root / "workspaces" / "other", "output/secret.csv", SAFE_CSV, "moderately_sensitive")
+    write_output(
+        root / "workspaces" / "other", "output/secret.csv", SAFE_CSV, "moderately_sensitive"
+    )
     users = {
         "rita": (["researcher"], ["study"]),
         "carl": (["output_checker"], ["study"]),

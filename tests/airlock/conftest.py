@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from airlock.backend_fixture import make_backend
 
+from airlock.backend_fixture import make_backend
 from fedsafe.airlock.config import load_config
 from fedsafe.airlock.service import Airlock
 
@@ -17,4 +17,3 @@ def backend(tmp_path: Path) -> Path:
 @pytest.fixture
 def airlock(backend: Path) -> Airlock:
     return Airlock(load_config(backend))
-

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from airlock.flows import FILES, events, reviewed, submitted
 
+from airlock.flows import FILES, events, reviewed, submitted
 from fedsafe.airlock.config import load_config
 from fedsafe.airlock.errors import AirlockError, PolicyRefused
 from fedsafe.airlock.service import Airlock
@@ -125,14 +125,14 @@ def test_bad_form_input_names_the_field_and_changes_nothing(airlock):
     ]:
         with pytest.raises(AirlockError, match=f"^{field}:"):
             airlock.add_files("rita", "study", FILES, **kwargs)
-    with pytest.raises(AirlockError, match="^files:"):
+    with pytest.raises(AirlockError, match=r"^files:"):
         airlock.add_files("rita", "study", [], group="g")
-    with pytest.raises(AirlockError, match="^path:"):
+    with pytest.raises(AirlockError, match=r"^path:"):
         airlock.add_files("rita", "study", ["output/nope.csv"], group="g")
     request_id = submitted(airlock)
-    with pytest.raises(AirlockError, match="^vote:"):
+    with pytest.raises(AirlockError, match=r"^vote:"):
         airlock.vote("carl", request_id, "output/table.csv", "maybe")
-    with pytest.raises(AirlockError, match="^request:"):
+    with pytest.raises(AirlockError, match=r"^request:"):
         airlock.vote("carl", "r-nothere", "output/table.csv", "approve")
     assert airlock.requests_for("rita") == [(request_id, "study", "rita", "submitted")]
     assert len(events(airlock, "state")) == before + 2  # only the good request: pending, submitted
