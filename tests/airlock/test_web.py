@@ -78,6 +78,16 @@ def test_a_researcher_sees_moderately_sensitive_outputs_only(server):
     assert status == 400 and "highly_sensitive" in page
 
 
+def test_text_is_shown_as_text_and_downloads_are_attachments(server):
+    client = Client(server)
+    client.login("rita")
+    _, _, page = client.get("/workspaces/study/view/output/notes.txt")
+    assert '<pre id="text">method notes' in page
+    status, headers, body = client.get("/workspaces/study/raw/output/notes.txt?download=1")
+    assert status == 200 and body == "method notes\n"
+    assert headers["Content-Disposition"].startswith("attachment")
+
+
 def test_html_is_shown_sandboxed(server):
     client = Client(server)
     client.login("rita")
