@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install r demo test lint format benchmark clean
+# Debian's chromium for the airlock's browser tests (Playwright drives it; never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		command -v apt-get >/dev/null 2>&1 || { echo "error: the browser tests need chromium at /usr/bin/chromium"; exit 1; }; \
+		apt-get update -q && apt-get install -y -q chromium; }
+
+.PHONY: install r chromium demo test lint format benchmark clean
 
 install: $(STAMP)
 
@@ -33,7 +39,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint r
+test: lint r chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 benchmark: install

@@ -450,19 +450,17 @@ def create_dummy_tables(
         )
 
 
-from fedsafe.cli.disclosure import check_outputs  # noqa: E402 - after app, which it joins
+# Commands kept in modules of their own join ``app`` here, once it exists.
+from fedsafe.cli import codelists, pipeline  # noqa: E402, F401 - they register themselves
+from fedsafe.cli import combine as _combine  # noqa: E402, F401
+from fedsafe.cli import measures as _measures  # noqa: E402, F401
+from fedsafe.cli.airlock import airlock_app  # noqa: E402
+from fedsafe.cli.debugging import report_dataset, test_definition  # noqa: E402
+from fedsafe.cli.disclosure import check_outputs  # noqa: E402
+from fedsafe.cli.quality import backend_app  # noqa: E402
 
 app.command("check-outputs")(check_outputs)
-
-# Commands in modules of their own register themselves on ``app`` when imported.
-from fedsafe.cli import codelists, pipeline  # noqa: E402, F401
-from fedsafe.cli import measures as _measures  # noqa: E402, F401
-from fedsafe.cli.debugging import report_dataset, test_definition  # noqa: E402 - after app
-
 app.command("test-definition")(test_definition)
 app.command("report-dataset")(report_dataset)
-
-from fedsafe.cli.quality import backend_app  # noqa: E402 - after app, which it joins
-
 app.add_typer(backend_app)
-from fedsafe.cli import combine as _combine  # noqa: E402, F401 - registers `fedsafe combine`
+app.add_typer(airlock_app)

@@ -1,0 +1,80 @@
+"""Uploading one released file to the coordinator over the release contract, with retries.
+
+Temporary failures (a broken connection, a 5xx, anything not in the contract's permanent list)
+are retried with a growing pause until the attempts run out; a permanent refusal stops at once,
+since sending the same bytes again cannot change the answer.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from fedsafe.airlock.errors import AirlockError
+from fedsafe.release_contract import (
+    HEADER_PATH,
+    HEADER_REQUEST_ID,
+    HEADER_SHA256,
+    HEADER_WORKSPACE,
+    PERMANENT_FAILURES,
+    STORED,
+    UPLOAD_PATH,
+)
+
+__all__ = ["UploadError", "Uploader"]
+
+
+class UploadError(AirlockError):
+    """A file could not be delivered (refused, or still failing after every attempt)."""
+
+
+@dataclass(frozen=True)
+class Uploader:
+    base_url: str
+    token: str
+    attempts: int = 5
+    first_pause: float = 0.5
+    timeout: float = 30.0
+
+    def upload(
+        self, *, request_id: str, workspace: str, path: str, data: bytes, sha256: str
+    ) -> int:
+        """Send one file; returns the number of attempts it took."""
+        request = urllib.request.Request(
+            self.base_url.rstrip("/") + UPLOAD_PATH,
+            data=data,
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/octet-stream",
+                HEADER_REQUEST_ID: request_id,
+                HEADER_WORKSPACE: workspace,
+                HEADER_PATH: path,
+                HEADER_SHA256: sha256,
+            },
+        )
+        pause = self.first_pause
+        last = ""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    status = response.status
+                    last = f"HTTP {status}"
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+                last = f"HTTP {exc.code}: {exc.read(500).decode(errors='replace')}"
+            except (urllib.error.URLError, OSError) as exc:
+                status = None
+                last = f"connection failed ({exc})"
+            if status in STORED:
+                return attempt
+            if status in PERMANENT_FAILURES:
+                raise UploadError(f"the coordinator refused {path}: {last}", field="upload")
+            if attempt < self.attempts:
+                time.sleep(pause)
+                pause = min(pause * 2, 30.0)
+        raise UploadError(
+            f"{path} not delivered after {self.attempts} attempts; last: {last}", field="upload"
+        )
