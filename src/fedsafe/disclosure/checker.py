@@ -46,7 +46,7 @@ from fedsafe.disclosure.reading import (
 )
 from fedsafe.disclosure.sidecar import SIDECAR_SUFFIX, Sidecar, read_sidecar
 
-__all__ = ["check_output_file", "output_files_in"]
+__all__ = ["check_output_file", "column_kinds", "output_files_in"]
 
 _RESIDUAL_DF_NAMES = frozenset({"df_resid", "residual_df", "df_residual", "resid_df"})
 _NUMBERS_ONLY = frozenset({"count", "numeric", "residual_df"})  # inferred kinds with no text
@@ -89,7 +89,7 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
         )
     sidecar = read_sidecar(path)
     table = read_table(path)
-    kinds = _column_kinds(table, sidecar)
+    kinds = column_kinds(table, sidecar)
     findings: list[Finding] = []
     for column, (kind, inferred) in kinds.items():
         context = _Column(table, column, policy, sidecar, inferred, kinds)
@@ -150,7 +150,8 @@ class _Column:
         )
 
 
-def _column_kinds(table: Table, sidecar: Sidecar | None) -> dict[str, tuple[str, bool]]:
+def column_kinds(table: Table, sidecar: Sidecar | None) -> dict[str, tuple[str, bool]]:
+    """Each column's kind and whether it was inferred (True) rather than declared."""
     declared = dict(sidecar.columns) if sidecar else {}
     missing = sorted(set(declared) - set(table.columns))
     if missing:
