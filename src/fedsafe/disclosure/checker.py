@@ -34,6 +34,7 @@ from fedsafe.disclosure.counts import is_possible_protected_count
 from fedsafe.disclosure.differencing import TOTAL_NAMES, recoverable_cells, table_shape
 from fedsafe.disclosure.errors import OutputFileError
 from fedsafe.disclosure.findings import FileReport, Finding, Status
+from fedsafe.disclosure.full_cells import full_cells
 from fedsafe.disclosure.policy import DisclosurePolicy
 from fedsafe.disclosure.reading import (
     TABLE_SUFFIXES,
@@ -106,6 +107,8 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
         if check is not None:
             findings.extend(check(context))
     findings.extend(_check_differencing(table, kinds))
+    if not policy.allow_full_cells:
+        findings.extend(full_cells(table, kinds))
     if not findings:
         findings.append(
             Finding(Status.PASS, "no_statistics", "no counts or other statistics to check")
@@ -218,6 +221,17 @@ def _check_counts(col: _Column) -> list[Finding]:
                     index,
                 )
             )
+        elif value == 0 and not policy.allow_zero_cells:
+            findings.append(
+                col.finding(
+                    Status.FAIL,
+                    "zero_cell",
+                    "a zero cell is class disclosure (it says no one in this group has the "
+                    "attribute); redact it, or allow zero cells in the policy where zeros are "
+                    "structural",
+                    index,
+                )
+            )
         elif is_possible_protected_count(int(value), policy):  # type: ignore[arg-type]
             # What the rules can publish, even at or below the threshold: under threshold 10
             # and base 10, 10 is what 11-14 round to.
@@ -285,6 +299,9 @@ def _check_differencing(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> 
             )
         ]
     if shape.total_row is None and shape.total_column is None:
+        return []
+    if not shape.body_rows or not shape.body_columns:
+        # Totals of nothing (an empty table): the missing rows already say there is no one.
         return []
     findings = [
         Finding(
@@ -383,6 +400,16 @@ def _check_derived(col: _Column) -> list[Finding]:
             )
         elif rule.get("how") == "numerator / denominator" and len(inputs) == 2:
             numerator, denominator = (float(v) for v in inputs)  # type: ignore[arg-type]
+            if numerator == denominator > 0 and not col.policy.allow_full_cells:
+                findings.append(
+                    col.finding(
+                        Status.FAIL,
+                        "full_cell",
+                        f"{sources[0]} equals {sources[1]} ({int(numerator)}): a 100% cell is "
+                        "class disclosure (everyone in the group has the attribute)",
+                        index,
+                    )
+                )
             expected = numerator / denominator if denominator else math.nan
             if not (isinstance(value, int | float) and math.isclose(value, expected)):
                 findings.append(

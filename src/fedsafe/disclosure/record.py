@@ -22,6 +22,8 @@ def count_rules(columns: Sequence[str], policy: DisclosurePolicy) -> list[dict[s
             "columns": list(columns),
             "suppress_at_or_below": policy.suppress_at_or_below,
             "suppress_zero": policy.suppress_zero,
+            "allow_zero_cells": policy.allow_zero_cells,
+            "allow_full_cells": policy.allow_full_cells,
         }
     ]
     if policy.rounding != "none":

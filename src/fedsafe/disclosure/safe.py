@@ -90,7 +90,8 @@ def _frequency_table(
         raise TableError(f"column names {headers} clash with each other or with {row_name!r}")
     cells = [[pairs[(r, c)] for c in column_keys] for r in row_keys]
     protected = protect_crosstab(cells, policy) if cells and column_keys else None
-    grid = protected.grid() if protected else [[0] * (len(column_keys) + 1)]
+    empty = [protect_count(0, policy)] * (len(column_keys) + 1)  # no patients: a zero total
+    grid = protected.grid() if protected else [empty]
     data: dict[str, pa.Array] = {
         row_name: pa.array([*(str(r) for r in row_keys), TOTAL_LABEL], pa.string())
     }
