@@ -35,6 +35,12 @@ from fedsafe.disclosure.differencing import TOTAL_NAMES, recoverable_cells, tabl
 from fedsafe.disclosure.errors import OutputFileError
 from fedsafe.disclosure.findings import FileReport, Finding, Status
 from fedsafe.disclosure.full_cells import full_cells
+from fedsafe.disclosure.order_checks import (
+    check_identical_values,
+    check_order_statistic,
+    check_spread,
+)
+from fedsafe.disclosure.order_statistics import order_statistic_named, spread_named
 from fedsafe.disclosure.policy import DisclosurePolicy
 from fedsafe.disclosure.reading import (
     TABLE_SUFFIXES,
@@ -50,7 +56,9 @@ from fedsafe.disclosure.sidecar import SIDECAR_SUFFIX, Sidecar, read_sidecar
 __all__ = ["check_output_file", "column_kinds", "output_files_in"]
 
 _RESIDUAL_DF_NAMES = frozenset({"df_resid", "residual_df", "df_residual", "resid_df"})
-_NUMBERS_ONLY = frozenset({"count", "numeric", "residual_df"})  # inferred kinds with no text
+_NUMBERS_ONLY = frozenset(
+    {"count", "numeric", "residual_df", "order_statistic", "spread"}
+)  # inferred kinds with no text
 _INFERRED_NOTE = " (column kind inferred from its values; a sidecar can say what it holds)"
 
 
@@ -93,7 +101,7 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
     kinds = column_kinds(table, sidecar)
     findings: list[Finding] = []
     for column, (kind, inferred) in kinds.items():
-        context = _Column(table, column, policy, sidecar, inferred, kinds)
+        context = Column(table, column, policy, sidecar, inferred, kinds)
         if not inferred and kind == "label" and _infer_kind(column, context.raw) in _NUMBERS_ONLY:
             findings.append(
                 context.finding(
@@ -106,6 +114,7 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
         check = _CHECKS.get(kind)
         if check is not None:
             findings.extend(check(context))
+        findings.extend(check_identical_values(context))
     findings.extend(_check_differencing(table, kinds))
     if not policy.allow_full_cells:
         findings.extend(full_cells(table, kinds))
@@ -117,7 +126,7 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
 
 
 @dataclass(frozen=True)
-class _Column:
+class Column:
     """One column being checked, with what every check needs to know about its file."""
 
     table: Table
@@ -139,6 +148,13 @@ class _Column:
     def recorded(self) -> dict[str, Mapping[str, Any]]:
         """Rules the sidecar records for this column, by rule name."""
         return self.sidecar.rules_for(self.name) if self.sidecar else {}
+
+    def group(self, index: int) -> str:
+        """The group a row describes, from its label columns (``sex='F', age='65+'``)."""
+        labels = [c for c, (kind, _) in self.kinds.items() if kind == "label"]
+        return ", ".join(f"{c}={self.table.columns[c][index]!r}" for c in labels) or (
+            f"row {index + 1}"
+        )
 
     def finding(self, status: Status, rule: str, reason: str, index: int | None = None):
         """A finding about this column, or one of its cells (``index`` counts from 0)."""
@@ -184,6 +200,10 @@ def _infer_kind(column: str, raw: Sequence[object]) -> str:
         return "label"
     if texts and not all(is_small_marker(t) for t in texts):
         return "mixed"
+    if order_statistic_named(column):
+        return "order_statistic"
+    if spread_named(column):
+        return "spread"
     whole = all(float(v).is_integer() for v in numbers)
     if column.lower() in _RESIDUAL_DF_NAMES and whole:
         return "residual_df"
@@ -206,7 +226,7 @@ def _require_whole_numbers(table: Table, column: str, raw: Sequence[object]) -> 
             )
 
 
-def _check_counts(col: _Column) -> list[Finding]:
+def _check_counts(col: Column) -> list[Finding]:
     policy, findings, suppressed = col.policy, [], 0
     for index, value in enumerate(col.values):
         if isinstance(value, Redacted):
@@ -341,7 +361,7 @@ def _named_like_totals(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> s
     return ""
 
 
-def _check_magnitude(col: _Column) -> list[Finding]:
+def _check_magnitude(col: Column) -> list[Finding]:
     if "dominance" in col.recorded:
         return [
             col.finding(
@@ -361,7 +381,7 @@ def _check_magnitude(col: _Column) -> list[Finding]:
     ]
 
 
-def _check_derived(col: _Column) -> list[Finding]:
+def _check_derived(col: Column) -> list[Finding]:
     rule = col.recorded.get("derived_from_protected")
     if rule is None:
         return [
@@ -430,7 +450,7 @@ def _check_derived(col: _Column) -> list[Finding]:
     ]
 
 
-def _check_residual_df(col: _Column) -> list[Finding]:
+def _check_residual_df(col: Column) -> list[Finding]:
     minimum = col.policy.min_residual_df
     findings = [
         col.finding(
@@ -447,7 +467,7 @@ def _check_residual_df(col: _Column) -> list[Finding]:
     ]
 
 
-def _check_unclassified(col: _Column) -> list[Finding]:
+def _check_unclassified(col: Column) -> list[Finding]:
     what = (
         "mixes numbers and text"
         if col.kinds[col.name][0] == "mixed"
@@ -463,11 +483,13 @@ def _check_unclassified(col: _Column) -> list[Finding]:
     ]
 
 
-_CHECKS: dict[str, Callable[[_Column], list[Finding]]] = {
+_CHECKS: dict[str, Callable[[Column], list[Finding]]] = {
     "count": _check_counts,
     "magnitude": _check_magnitude,
     "derived": _check_derived,
     "residual_df": _check_residual_df,
+    "order_statistic": check_order_statistic,
+    "spread": check_spread,
     "numeric": _check_unclassified,
     "mixed": _check_unclassified,
 }

@@ -11,9 +11,14 @@ and writes the file and its sidecar. Without a ``policy`` argument they use the 
 
 from __future__ import annotations
 
+import math
+import re
+import statistics as statistics_module
 from collections import Counter
 from collections.abc import Hashable, Sequence
+from numbers import Real
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -21,6 +26,7 @@ from fedsafe.disclosure.counts import protect_count
 from fedsafe.disclosure.crosstab import protect_crosstab
 from fedsafe.disclosure.errors import TableError
 from fedsafe.disclosure.magnitude import check_magnitude_cell
+from fedsafe.disclosure.order_statistics import percentile, side_counts, statistic_of
 from fedsafe.disclosure.policy import DisclosurePolicy
 from fedsafe.disclosure.record import count_rules, make_record, secondary_rule
 from fedsafe.disclosure.writing import write_protected_table
@@ -114,54 +120,141 @@ def safe_summary_table(
     *,
     group_name: str = "group",
     value_name: str = "value",
+    statistics: Sequence[str] = ("mean",),
     policy: DisclosurePolicy | None = None,
 ) -> pa.Table:
-    """Per group: how many patients (protected count) and the mean of ``values``.
+    """Per group: how many patients (protected count) and the ``statistics`` of ``values``.
 
-    The mean is published only where the group's values pass the threshold, (n, k) and p%
-    rules. The sum is not published: beside the mean it would give the unrounded count back.
-    Missing values (None) are left out of the mean but counted in ``n``.
+    ``statistics`` may name ``mean``, ``sd``, ``median`` and percentiles ``p1``..``p99``;
+    each becomes a column ``<statistic>_<value_name>``. A minimum or maximum is refused: it is
+    one patient's value, and no rule makes it safe (#16). Each statistic is published only
+    where it is safe, else null:
+
+    * every statistic: not when all the group's values are the same (it would give each
+      member's value), nor for a group of at most the threshold number of patients;
+    * ``mean``: the (n, k) and p% rules pass;
+    * ``median`` and percentiles: more than the threshold number of patients lie strictly on
+      each side of it.
+
+    The sidecar records, per row, whether the values were all equal and (for order
+    statistics) how many patients lie on the sparser side, capped at threshold + 1, so the
+    checker can verify the rules without the data. The sum is not published: beside the mean
+    it would give the unrounded count back. Missing values (None) are left out of the
+    statistics but counted in ``n``.
     """
     policy = policy or DisclosurePolicy.from_environment()
     if len(groups) != len(values):
         raise TableError(f"groups has {len(groups)} values but values has {len(values)}")
-    mean_name = f"mean_{value_name}"
-    if group_name in ("n", mean_name):
-        raise TableError(f"group_name {group_name!r} clashes with the column 'n' or {mean_name!r}")
+    chosen = _summary_statistics(statistics)
+    names = {stat: f"{stat}_{value_name}" for stat in chosen}
+    if group_name in ("n", *names.values()):
+        raise TableError(
+            f"group_name {group_name!r} clashes with the column 'n' or one of "
+            f"{', '.join(map(repr, names.values()))}"
+        )
     keys = _categories(groups, "groups")
     by_group: dict[Hashable, list[float]] = {k: [] for k in keys}
     sizes = Counter(groups)
-    for group, value in zip(groups, values, strict=True):
+    for index, (group, value) in enumerate(zip(groups, values, strict=True)):
         if value is not None:
-            by_group[group].append(value)
-    means: list[float | None] = []
+            if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+                raise TableError(f"values, item {index}: expected a finite number, got {value!r}")
+            by_group[group].append(float(value))
+    threshold = policy.suppress_at_or_below
+    columns: dict[str, list[float | None]] = {name: [] for name in names.values()}
+    fewest: dict[str, list[int | None]] = {stat: [] for stat in chosen if stat not in _MOMENTS}
+    all_equal: list[bool] = []
     for key in keys:
-        contributions = by_group[key]
-        verdict = check_magnitude_cell(
-            contributions, policy, where=f"{group_name} {key!r}, {value_name}"
-        )
-        means.append(sum(contributions) / len(contributions) if verdict.safe else None)
+        group_values = by_group[key]
+        same = len(set(group_values)) <= 1
+        all_equal.append(same)
+        large = len(group_values) > threshold
+        for stat in chosen:
+            published: float | None = None
+            if stat == "mean":
+                verdict = check_magnitude_cell(
+                    group_values, policy, where=f"{group_name} {key!r}, {value_name}"
+                )
+                if verdict.safe and not same:
+                    published = sum(group_values) / len(group_values)
+            elif stat == "sd":
+                if large and not same:
+                    published = statistics_module.stdev(group_values)
+            else:
+                side = None
+                if large and not same:
+                    candidate = percentile(group_values, stat)
+                    sides = side_counts(group_values, candidate)
+                    if sides.fewest > threshold:
+                        published, side = candidate, min(sides.fewest, threshold + 1)
+                fewest[stat].append(side)
+            columns[names[stat]].append(published)
     table = pa.table(
         {
             group_name: pa.array([str(k) for k in keys], pa.string()),
             "n": pa.array([protect_count(sizes[k], policy) for k in keys], pa.int64()),
-            mean_name: pa.array(means, pa.float64()),
+            **{name: pa.array(column, pa.float64()) for name, column in columns.items()},
         }
     )
-    rules = [
-        *count_rules(["n"], policy),
-        {
-            "rule": "dominance",
-            "columns": [mean_name],
-            "threshold_contributors_above": policy.suppress_at_or_below,
-            "n": policy.dominance_n,
-            "k": policy.dominance_k,
-            "p_percent": policy.p_percent,
-        },
-    ]
-    kinds = {group_name: "label", "n": "count", mean_name: "magnitude"}
+    rules: list[dict[str, Any]] = [*count_rules(["n"], policy)]
+    kinds = {group_name: "label", "n": "count"}
+    for stat, name in names.items():
+        if stat == "mean":
+            kinds[name] = "magnitude"
+            rules.append(
+                {
+                    "rule": "dominance",
+                    "columns": [name],
+                    "threshold_contributors_above": threshold,
+                    "n": policy.dominance_n,
+                    "k": policy.dominance_k,
+                    "p_percent": policy.p_percent,
+                }
+            )
+        elif stat == "sd":
+            kinds[name] = "spread"
+        else:
+            kinds[name] = "order_statistic"
+            rules.append(
+                {
+                    "rule": "order_statistic",
+                    "columns": [name],
+                    "statistic": stat,
+                    "fewest_either_side": fewest[stat],
+                    "more_than": threshold,
+                }
+            )
+    rules.append(
+        {"rule": "identical_values", "columns": list(names.values()), "all_equal": all_equal}
+    )
     write_protected_table(table, output, make_record(kinds, rules, policy))
     return table
+
+
+_MOMENTS = ("mean", "sd")
+
+
+def _summary_statistics(statistics: Sequence[str]) -> list[str]:
+    if isinstance(statistics, str) or not statistics:
+        raise TableError(f"statistics must be a non-empty list of names, got {statistics!r}")
+    chosen = []
+    for stat in statistics:
+        name = (
+            stat if stat in _MOMENTS else statistic_of(str(stat)) if isinstance(stat, str) else None
+        )
+        if name in ("min", "max"):
+            raise TableError(
+                f"statistics: {stat!r} is one patient's value and is never safe to publish; "
+                "use a percentile such as p5 or p95 instead"
+            )
+        if name is None or (name not in _MOMENTS and not re.fullmatch(r"median|p\d{1,2}", name)):
+            raise TableError(
+                f"statistics: unknown statistic {stat!r}; expected mean, sd, median or p1..p99"
+            )
+        if name in chosen:
+            raise TableError(f"statistics: {stat!r} is given twice")
+        chosen.append(name)
+    return chosen
 
 
 def _categories(values: Sequence[Hashable], what: str) -> list[Hashable]:
