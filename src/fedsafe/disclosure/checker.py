@@ -35,6 +35,7 @@ from fedsafe.disclosure.differencing import TOTAL_NAMES, recoverable_cells, tabl
 from fedsafe.disclosure.errors import OutputFileError
 from fedsafe.disclosure.findings import FileReport, Finding, Status
 from fedsafe.disclosure.full_cells import full_cells
+from fedsafe.disclosure.histogram import IMAGE_SUFFIXES, histogram_table, parse_histogram
 from fedsafe.disclosure.order_checks import (
     check_identical_values,
     check_order_statistic,
@@ -84,6 +85,10 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
     """Findings for one output file. Unreadable tables and sidecars raise OutputFileError;
     files that are not tables (images, logs) need review by a person."""
     path = Path(path)
+    if path.is_file() and path.name.lower().endswith(IMAGE_SUFFIXES):
+        image_sidecar = read_sidecar(path)
+        if image_sidecar is not None and image_sidecar.histogram is not None:
+            return _check_histogram(path, image_sidecar, policy)
     if path.is_file() and not is_table_file(path):
         return FileReport(
             path,
@@ -121,6 +126,25 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
     if not findings:
         findings.append(
             Finding(Status.PASS, "no_statistics", "no counts or other statistics to check")
+        )
+    return FileReport(path, tuple(findings))
+
+
+def _check_histogram(path: Path, sidecar: Sidecar, policy: DisclosurePolicy) -> FileReport:
+    """A chart checked as the table of its bins: each count as a count, and its edges."""
+    assert sidecar.histogram is not None
+    histogram = parse_histogram(sidecar.histogram, sidecar.path or path)
+    table = histogram_table(path, histogram)
+    kinds = {"bin": ("label", False), "count": ("count", False)}
+    findings = _check_counts(Column(table, "count", policy, sidecar, False, kinds))
+    if histogram.extremes_on_edges:
+        findings.append(
+            Finding(
+                Status.FAIL,
+                "histogram_edges",
+                "a bin edge is the data's raw minimum or maximum, which publishes a patient's "
+                "value; use round edges outside the data",
+            )
         )
     return FileReport(path, tuple(findings))
 

@@ -25,13 +25,14 @@ import pyarrow as pa
 from fedsafe.disclosure.counts import protect_count
 from fedsafe.disclosure.crosstab import protect_crosstab
 from fedsafe.disclosure.errors import TableError
+from fedsafe.disclosure.histogram import safe_histogram
 from fedsafe.disclosure.magnitude import check_magnitude_cell
 from fedsafe.disclosure.order_statistics import percentile, side_counts, statistic_of
 from fedsafe.disclosure.policy import DisclosurePolicy
 from fedsafe.disclosure.record import count_rules, make_record, secondary_rule
 from fedsafe.disclosure.writing import write_protected_table
 
-__all__ = ["TOTAL_LABEL", "safe_counts", "safe_crosstab", "safe_summary_table"]
+__all__ = ["TOTAL_LABEL", "safe_counts", "safe_crosstab", "safe_histogram", "safe_summary_table"]
 
 TOTAL_LABEL = "Total"
 
