@@ -75,14 +75,20 @@ class LedgerEntry:
 
 
 class ReleaseLedger:
-    """The ledger in ``directory`` (created if missing). Opening it verifies the chain."""
+    """The ledger in ``directory`` (created if missing unless ``create=False``). Opening it
+    verifies the chain."""
 
-    def __init__(self, directory: Path | str) -> None:
+    def __init__(self, directory: Path | str, *, create: bool = True) -> None:
+        """Open the ledger in ``directory``; with ``create=False`` (for readers such as
+        ``check-outputs --ledger``) a folder without one is an error rather than a new, empty
+        ledger that would let everything pass."""
         directory = Path(directory)
         if directory.exists() and not directory.is_dir():
             raise LedgerError(f"{directory}: the release ledger needs a folder, not a file")
-        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / LEDGER_FILE
+        if not create and not self.path.is_file():
+            raise LedgerError(f"{directory}: no release ledger here (expected {LEDGER_FILE})")
+        directory.mkdir(parents=True, exist_ok=True)
         try:
             with self._connect() as db:
                 db.executescript(_SCHEMA)
