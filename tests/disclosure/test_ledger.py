@@ -204,3 +204,30 @@ def test_no_released_pair_ever_differences_to_a_small_cell(tmp_path_factory, rel
                 other = b.cells.get(key)
                 if count is not None and other is not None:
                     assert not 1 <= count - other <= POLICY.suppress_at_or_below
+
+
+def test_safe_helpers_record_filters_the_ledger_reads(tmp_path):
+    """The helpers' ``filters`` reach the ledger, so a helper-made subgroup table is checked
+    against the whole: 40 patients aged 65+ in all, 35 of them male, gives 5 females."""
+    from fedsafe.disclosure.safe import safe_counts, safe_histogram
+
+    ledger = ReleaseLedger(tmp_path / "ledger")
+    everyone = ["0-64"] * 100 + ["65+"] * 40
+    safe_counts(everyone, tmp_path / "all.csv", name="age_band")
+    release(ledger, tmp_path / "all.csv")
+    safe_counts(["0-64"] * 50 + ["65+"] * 35, tmp_path / "m.csv", name="age_band",
+                filters={"sex": ["M"]})  # fmt: skip
+    fails = verdict(ledger, tmp_path / "m.csv")
+    assert fails != Status.PASS and {f.rule for f in fails} == {"differencing_across_releases"}
+    assert ledger.entries()[0].table.filters == {}
+    safe_histogram([float(v % 60) for v in range(600)], tmp_path / "h.png", filters={"sex": ["F"]})
+    release(ledger, tmp_path / "h.png")
+    assert ledger.entries()[1].table.filters["sex"] == {"F"}
+    assert ledger.entries()[1].table.dimensions == ("bin",)
+    from fedsafe.disclosure import TableError
+
+    with pytest.raises(TableError, match=r"filters, 'sex': expected a non-empty list"):
+        safe_counts(["a"] * 10, tmp_path / "bad.csv", filters={"sex": "M"})
+    with pytest.raises(TableError, match="filters, 'sex'"):
+        safe_histogram([1.5] * 10, tmp_path / "bad.png", filters={"sex": []})
+    assert not (tmp_path / "bad.csv").exists() and not (tmp_path / "bad.png").exists()

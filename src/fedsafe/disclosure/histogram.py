@@ -95,6 +95,7 @@ def safe_histogram(
     bins: int | Sequence[float] = 10,
     label: str = "value",
     policy: DisclosurePolicy | None = None,
+    filters: Mapping[str, Any] | None = None,
 ) -> Histogram:
     """Draw a histogram of ``values`` (one per patient) to ``output`` (.png or .svg) from
     protected counts, and write its bins and counts to the sidecar.
@@ -102,14 +103,19 @@ def safe_histogram(
     ``bins`` is a number of bins (edges are then round numbers outside the data's range) or the
     edges themselves; given edges must cover every value and must not equal any value's
     minimum or maximum. Counts are suppressed and rounded like any count; suppressed bins are
-    drawn empty. Missing values (None) are left out.
+    drawn empty. Missing values (None) are left out. ``filters`` records the population, for
+    the release ledger.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from fedsafe.disclosure.record import make_record
+    from fedsafe.disclosure.sidecar import write_sidecar
+
     policy = policy or DisclosurePolicy.from_environment()
+    record = make_record({}, [], policy, filters)  # checked before anything is drawn
     output = Path(output)
     if output.suffix.lower() not in IMAGE_SUFFIXES:
         raise TableError(f"{output}: a histogram is written as {' or '.join(IMAGE_SUFFIXES)}")
@@ -147,12 +153,7 @@ def safe_histogram(
         temporary.replace(output)
     finally:
         plt.close(figure)
-    from fedsafe.disclosure.sidecar import write_sidecar
-
-    write_sidecar(
-        output,
-        {"columns": {}, "histogram": histogram.to_json(), "policy": policy.to_dict()},
-    )
+    write_sidecar(output, {**record, "histogram": histogram.to_json()})
     return histogram
 
 

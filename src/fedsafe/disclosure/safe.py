@@ -6,7 +6,8 @@ An analysis script inside a backend calls these instead of ``value_counts`` or
 waiting for a person to redact it. Each helper takes one value per patient (a list, a pandas
 Series: any sequence of plain Python or NumPy values), builds the table, applies the policy
 and writes the file and its sidecar. Without a ``policy`` argument they use the backend's
-(:meth:`DisclosurePolicy.from_environment`).
+(:meth:`DisclosurePolicy.from_environment`). ``filters`` (e.g. ``{"sex": ["M"]}``) records the
+population the table counts, for the release ledger's differencing check.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 import re
 import statistics as statistics_module
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from numbers import Real
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ def safe_counts(
     *,
     name: str = "category",
     policy: DisclosurePolicy | None = None,
+    filters: Mapping[str, Any] | None = None,
 ) -> pa.Table:
     """How many of ``values`` fall in each category, with a Total row, protected and written.
 
@@ -51,7 +53,7 @@ def safe_counts(
     category is not the total minus the others.
     """
     return _frequency_table(
-        values, None, output, name, policy or DisclosurePolicy.from_environment()
+        values, None, output, name, policy or DisclosurePolicy.from_environment(), filters
     )
 
 
@@ -62,6 +64,7 @@ def safe_crosstab(
     *,
     row_name: str = "row",
     policy: DisclosurePolicy | None = None,
+    filters: Mapping[str, Any] | None = None,
 ) -> pa.Table:
     """A two-way frequency table of ``rows`` by ``columns`` with row and column totals.
 
@@ -72,7 +75,7 @@ def safe_crosstab(
     if len(rows) != len(columns):
         raise TableError(f"rows has {len(rows)} values but columns has {len(columns)}")
     return _frequency_table(
-        rows, columns, output, row_name, policy or DisclosurePolicy.from_environment()
+        rows, columns, output, row_name, policy or DisclosurePolicy.from_environment(), filters
     )
 
 
@@ -82,6 +85,7 @@ def _frequency_table(
     output: Path | str,
     row_name: str,
     policy: DisclosurePolicy,
+    filters: Mapping[str, Any] | None,
 ) -> pa.Table:
     """One- (``columns`` None) or two-way table, protected with its totals, and written."""
     row_keys = _categories(rows, "rows")
@@ -110,7 +114,7 @@ def _frequency_table(
         complementary = len(protected.complementary) if protected else 0
         rules.insert(1, secondary_rule(headers, complementary))
     kinds = {row_name: "label", **dict.fromkeys(headers, "count")}
-    write_protected_table(table, output, make_record(kinds, rules, policy))
+    write_protected_table(table, output, make_record(kinds, rules, policy, filters))
     return table
 
 
@@ -123,6 +127,7 @@ def safe_summary_table(
     value_name: str = "value",
     statistics: Sequence[str] = ("mean",),
     policy: DisclosurePolicy | None = None,
+    filters: Mapping[str, Any] | None = None,
 ) -> pa.Table:
     """Per group: how many patients (protected count) and the ``statistics`` of ``values``.
 
@@ -228,7 +233,7 @@ def safe_summary_table(
     rules.append(
         {"rule": "identical_values", "columns": list(names.values()), "all_equal": all_equal}
     )
-    write_protected_table(table, output, make_record(kinds, rules, policy))
+    write_protected_table(table, output, make_record(kinds, rules, policy, filters))
     return table
 
 
