@@ -82,3 +82,36 @@ def test_a_folder_is_checked_file_by_file(files):
     for name in ("bad.csv", "plot.png", "review.csv", "safe.csv"):
         assert name in result.output
     assert "NEEDS REVIEW  " + str(files / "plot.png") in result.output
+
+
+def test_ledger_option_catches_differencing_with_an_earlier_release(tmp_path):
+    """#16 point 6: all patients were released; males now differ from them by 5 aged 65+."""
+    from fedsafe.disclosure.ledger import ReleaseLedger
+
+    (tmp_path / "all.csv").write_text("age_band,n\n0-64,100\n65+,40\n")
+    ReleaseLedger(tmp_path / "ledger").record_file(
+        tmp_path / "all.csv", backend="tpp", project="p1", released_by="alice"
+    )
+    (tmp_path / "out").mkdir()
+    males = tmp_path / "out" / "males.csv"
+    males.write_text("age_band,n\n0-64,50\n65+,35\n")
+    (tmp_path / "out" / "males.csv.disclosure.json").write_text(
+        json.dumps({"columns": {"age_band": "label", "n": "count"},
+                    "release": {"filters": {"sex": ["M"]}}})
+    )  # fmt: skip
+    assert run(males).exit_code == 0  # alone it is safe
+    result = run(males, "--ledger", tmp_path / "ledger", "--backend", "tpp")
+    assert result.exit_code == 4, result.output
+    assert "differencing_across_releases" in result.output and "all.csv" in result.output
+    assert run(males, "--ledger", tmp_path / "ledger", "--backend", "emis").exit_code == 0
+    assert len(ReleaseLedger(tmp_path / "ledger").entries()) == 1  # checking records nothing
+
+
+def test_a_broken_ledger_exits_two(tmp_path):
+    (tmp_path / "t.csv").write_text("g,n\nA,10\n")
+    (tmp_path / "ledger").write_text("not a folder")
+    result = run(tmp_path / "t.csv", "--ledger", tmp_path / "ledger")
+    assert result.exit_code == 2 and "needs a folder" in result.output
+    result = run(tmp_path / "t.csv", "--ledger", tmp_path / "mistyped")
+    assert result.exit_code == 2 and "no release ledger here" in result.output
+    assert not (tmp_path / "mistyped").exists()

@@ -14,6 +14,7 @@ from fedsafe.disclosure.findings import Status
 from fedsafe.disclosure.sidecar import write_sidecar
 
 POLICY = DisclosurePolicy()
+OLD_RULES = DisclosurePolicy(allow_zero_cells=True, allow_full_cells=True)  # before #16
 
 
 def write(tmp_path, name, text, sidecar=None):
@@ -30,7 +31,7 @@ def failures(report):
 
 def test_safe_counts_pass_and_say_the_kind_was_inferred(tmp_path):
     path = write(tmp_path, "t.csv", "region,n\nNorth,15\nSouth,[REDACTED]\nEast,0\n")
-    report = check_output_file(path, POLICY)
+    report = check_output_file(path, OLD_RULES)
     assert report.status is Status.PASS
     (finding,) = report.findings
     assert finding.column == "n" and finding.inferred
@@ -52,7 +53,7 @@ def test_small_and_unrounded_counts_fail_with_cell_locations(tmp_path):
 
 
 def test_midpoint_policy_checks_midpoint_values(tmp_path):
-    policy = DisclosurePolicy(rounding="midpoint", suppress_at_or_below=0)
+    policy = DisclosurePolicy(rounding="midpoint", suppress_at_or_below=0, allow_zero_cells=True)
     path = write(tmp_path, "t.csv", "n\n3\n9\n0\n10\n")
     assert failures(check_output_file(path, policy)) == [("rounding", 4, 5, "n")]
 
@@ -146,7 +147,7 @@ def test_raw_ratio_beside_protected_counts_fails(tmp_path):
                            "how": "numerator / denominator"}],
     }  # fmt: skip
     path = write(tmp_path, "m.csv", "numerator,denominator,ratio\n15,15,0.7647\n", sidecar)
-    report = check_output_file(path, POLICY)
+    report = check_output_file(path, OLD_RULES)
     assert failures(report) == [("derived", 1, 2, "ratio")]
 
 
@@ -249,3 +250,40 @@ def test_folders_are_expanded_without_sidecars_or_hidden_files(tmp_path):
     write(tmp_path / "sub", "b.png", "x")
     write(tmp_path, ".hidden.csv", "n\n3\n")
     assert output_files_in([tmp_path]) == [tmp_path / "a.csv", tmp_path / "sub" / "b.png"]
+
+
+def test_zero_cell_is_class_disclosure_and_fails_by_default(tmp_path):
+    """#16, attack: "none of the men aged 45-49 had X" (SDC Handbook 5.2, group disclosure;
+    ONS/GSS guidance on zeros in frequency tables). ACRO passes zeros by default."""
+    path = write(tmp_path, "t.csv", "age_band,n\n45-49,0\n50-54,15\n")
+    assert failures(check_output_file(path, POLICY)) == [("zero_cell", 1, 2, "n")]
+    assert check_output_file(path, DisclosurePolicy(allow_zero_cells=True)).status is Status.PASS
+    # suppress_zero still wins over allow_zero_cells: a published zero then fails as before.
+    strict = DisclosurePolicy(allow_zero_cells=True, suppress_zero=True)
+    assert failures(check_output_file(path, strict)) == [("small_number_suppression", 1, 2, "n")]
+
+
+def test_full_cell_is_class_disclosure_and_fails_by_default(tmp_path):
+    """#16, attack: every one of the 20 women aged 65+ had X: a 100% cell, no small count."""
+    path = write(
+        tmp_path,
+        "t.csv",
+        "age_band,had_x,no_x,Total\n18-64,40,60,100\n65+,20,[REDACTED],20\nTotal,60,80,140\n",
+    )
+    report = check_output_file(path, POLICY)
+    assert ("full_cell", 2, 3, "had_x") in failures(report)
+    assert any("is all of its row's total 'Total'" in f.reason for f in report.findings)
+    allowed = check_output_file(path, DisclosurePolicy(allow_full_cells=True))
+    assert "full_cell" not in [f[0] for f in failures(allowed)]
+
+
+def test_full_ratio_fails_by_default(tmp_path):
+    sidecar = {
+        "columns": {"numerator": "count", "denominator": "count", "ratio": "derived"},
+        "rules_applied": [{"rule": "derived_from_protected", "columns": ["ratio"],
+                           "from": ["numerator", "denominator"],
+                           "how": "numerator / denominator"}],
+    }  # fmt: skip
+    path = write(tmp_path, "m.csv", "numerator,denominator,ratio\n15,15,1.0\n20,40,0.5\n", sidecar)
+    assert failures(check_output_file(path, POLICY)) == [("full_cell", 1, 2, "ratio")]
+    assert check_output_file(path, OLD_RULES).status is Status.PASS

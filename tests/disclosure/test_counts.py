@@ -13,13 +13,24 @@ from fedsafe.disclosure import (
 )
 
 DEFAULT = DisclosurePolicy()
-MIDPOINT6 = DisclosurePolicy(rounding="midpoint", suppress_at_or_below=0)
+MIDPOINT6 = DisclosurePolicy(rounding="midpoint", suppress_at_or_below=0, allow_zero_cells=True)
+ZEROS_ALLOWED = DisclosurePolicy(allow_zero_cells=True)
 
 
 def test_default_suppresses_seven_and_below_then_rounds_to_five():
+    """Issue #16 changed the default for zeros: a zero cell is class disclosure, redacted."""
     assert protect_counts([0, 1, 5, 7, 8, 12, 13, 17, 18, 102, None], DEFAULT) == [
+        None, None, None, None, 10, 10, 15, 15, 20, 100, None,
+    ]  # fmt: skip
+
+
+def test_zeros_kept_when_the_policy_allows_zero_cells():
+    assert protect_counts([0, 1, 5, 7, 8, 12, 13, 17, 18, 102, None], ZEROS_ALLOWED) == [
         0, None, None, None, 10, 10, 15, 15, 20, 100, None,
     ]  # fmt: skip
+    assert protect_counts([0], DisclosurePolicy(allow_zero_cells=True, suppress_zero=True)) == [
+        None
+    ]
 
 
 def test_opensafely_midpoint_six_mapping():
@@ -70,6 +81,8 @@ def test_no_published_count_is_small_or_unrounded(values):
 
 def test_possible_protected_values_under_the_default():
     possible = [v for v in range(31) if is_possible_protected_count(v, DEFAULT)]
+    assert possible == [10, 15, 20, 25, 30]  # #16: zero is no longer publishable by default
+    possible = [v for v in range(31) if is_possible_protected_count(v, ZEROS_ALLOWED)]
     assert possible == [0, 10, 15, 20, 25, 30]
 
 

@@ -8,6 +8,7 @@ import pytest
 from fedsafe.disclosure import DisclosurePolicy, TableError, protect_measure_table
 
 POLICY = DisclosurePolicy()
+ZEROS_ALLOWED = DisclosurePolicy(allow_zero_cells=True, allow_full_cells=True)
 
 
 def measures(numerators, denominators, ratios=None):
@@ -24,7 +25,7 @@ def measures(numerators, denominators, ratios=None):
 
 def test_counts_are_protected_and_ratio_recomputed():
     table = measures([3, 12, 0, 40, 9], [100, 33, 0, 41, 5], [0.03, 12 / 33, None, 40 / 41, 1.8])
-    out, record = protect_measure_table(table, POLICY)
+    out, record = protect_measure_table(table, ZEROS_ALLOWED)
     assert out.column("numerator").to_pylist() == [None, 10, 0, 40, 10]
     assert out.column("denominator").to_pylist() == [100, 35, 0, 40, None]
     assert out.column("ratio").to_pylist() == [None, 10 / 35, None, 1.0, None]
@@ -41,9 +42,25 @@ def test_counts_are_protected_and_ratio_recomputed():
     assert record["policy"]["suppress_at_or_below"] == 7
 
 
+def test_zero_numerators_are_redacted_by_default():
+    """#16: "none of region r2 had X" is class disclosure; the default policy redacts zeros."""
+    out, _ = protect_measure_table(measures([0, 20], [30, 40]), POLICY)
+    assert out.column("numerator").to_pylist() == [None, 20]
+    assert out.column("ratio").to_pylist() == [None, 0.5]
+
+
+def test_full_numerators_are_redacted_by_default():
+    """#16: a numerator equal to its denominator (after rounding: 40 of 41) reads as "all of
+    them had X"; the default policy redacts it and the ratio."""
+    out, _ = protect_measure_table(measures([40, 20], [41, 40]), POLICY)
+    assert out.column("numerator").to_pylist() == [None, 20]
+    assert out.column("denominator").to_pylist() == [40, 40]
+    assert out.column("ratio").to_pylist() == [None, 0.5]
+
+
 def test_raw_ratio_does_not_survive():
     """A raw ratio beside rounded counts would give the raw counts back (3/7 identifies both)."""
-    out, _ = protect_measure_table(measures([13], [17], [13 / 17]), POLICY)
+    out, _ = protect_measure_table(measures([13], [17], [13 / 17]), ZEROS_ALLOWED)
     assert out.column("ratio").to_pylist() == [15 / 15]
 
 
@@ -56,7 +73,7 @@ def test_ratio_column_is_added_when_missing_and_names_are_configurable():
 
 
 def test_midpoint_policy_is_applied():
-    policy = DisclosurePolicy(rounding="midpoint", suppress_at_or_below=0)
+    policy = DisclosurePolicy(rounding="midpoint", suppress_at_or_below=0, allow_zero_cells=True)
     out, record = protect_measure_table(measures([4, 0], [14, 7]), policy)
     assert out.column("numerator").to_pylist() == [3, 0]
     assert out.column("denominator").to_pylist() == [15, 9]

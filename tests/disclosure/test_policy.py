@@ -100,3 +100,16 @@ def test_from_environment_refuses_bad_settings(text, expected):
     with pytest.raises(PolicyError) as caught:
         DisclosurePolicy.from_environment({"FEDSAFE_DISCLOSURE_POLICY": text})
     assert expected in str(caught.value)
+
+
+def test_zero_and_full_cell_settings_are_validated_flags():
+    """#16: new settings default to the strict side and refuse non-booleans by name."""
+    from fedsafe.disclosure import PolicyError
+
+    policy = DisclosurePolicy()
+    assert policy.allow_zero_cells is False and policy.allow_full_cells is False
+    assert policy.redacts_zero
+    for name in ("allow_zero_cells", "allow_full_cells"):
+        with pytest.raises(PolicyError, match=f"{name} must be true or false, got 'no'"):
+            DisclosurePolicy.from_mapping({name: "no"})
+    assert not DisclosurePolicy.from_mapping({"allow_zero_cells": True}).redacts_zero

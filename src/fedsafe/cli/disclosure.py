@@ -1,8 +1,12 @@
 """``fedsafe check-outputs``: the automated disclosure check of output files, from the shell.
 
 Prints each file's status and findings (or JSON with ``--json``, for the airlock and scripts).
-Exit status says the worst result, so a pipeline can gate on it: 0 every file passes, 3 some
-file needs review (none fails), 4 some file fails, 2 some file could not be checked at all.
+With ``--ledger DIR`` each file is also checked against the backend's release ledger
+(``fedsafe.disclosure.ledger``) for differencing with earlier releases; the ledger is read,
+never written (a folder with no ledger is an error, so a mistyped path cannot pass everything):
+recording a release is the airlock's job. Exit status says the worst result, so a pipeline can
+gate on it: 0 every file passes, 3 some file needs review (none fails), 4 some file fails, 2
+some file could not be checked at all.
 """
 
 from __future__ import annotations
@@ -42,19 +46,39 @@ def check_outputs(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print findings as JSON.")] = False,
+    ledger_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            help=(
+                "Folder of the backend's release ledger: also check each file for differencing "
+                "against every table released before (the ledger is only read)."
+            ),
+        ),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Backend whose releases to compare with.")
+    ] = "local",
+    project: Annotated[str, typer.Option("--project", help="Project of these files.")] = "",
 ) -> None:
     """Check output files for disclosure risks: pass, needs review or fail, with the cells."""
     from fedsafe.cli.main import EXIT_USER_ERROR, _print_error, _reporting_errors
     from fedsafe.disclosure.checker import check_output_file, output_files_in
     from fedsafe.disclosure.errors import OutputFileError
-    from fedsafe.disclosure.findings import Status
+    from fedsafe.disclosure.findings import FileReport, Status
+    from fedsafe.disclosure.ledger import ReleaseLedger
 
     with _reporting_errors(ctx) as console:
         policy = _load_policy(policy_file)
+        ledger = ReleaseLedger(ledger_dir, create=False) if ledger_dir is not None else None
         reports, unreadable = [], 0
         for path in output_files_in(files):
             try:
-                reports.append(check_output_file(path, policy))
+                report = check_output_file(path, policy)
+                if ledger is not None and _has_counts(path, report):
+                    extra = ledger.check_file(path, policy, backend=backend, project=project)
+                    report = FileReport(path, (*report.findings, *extra))
+                reports.append(report)
             except OutputFileError as exc:
                 unreadable += 1
                 _print_error(console, str(exc))
@@ -75,6 +99,13 @@ def check_outputs(
             raise typer.Exit(EXIT_FAIL)
         if Status.NEEDS_REVIEW in statuses:
             raise typer.Exit(EXIT_NEEDS_REVIEW)
+
+
+def _has_counts(path: Path, report) -> bool:
+    """Whether the ledger can compare the file: a table, or a chart with recorded counts."""
+    from fedsafe.disclosure.reading import is_table_file
+
+    return is_table_file(path) or not any(f.rule == "not_a_table" for f in report.findings)
 
 
 def _load_policy(path: Path | None):

@@ -34,6 +34,14 @@ from fedsafe.disclosure.counts import is_possible_protected_count
 from fedsafe.disclosure.differencing import TOTAL_NAMES, recoverable_cells, table_shape
 from fedsafe.disclosure.errors import OutputFileError
 from fedsafe.disclosure.findings import FileReport, Finding, Status
+from fedsafe.disclosure.full_cells import full_cells
+from fedsafe.disclosure.histogram import IMAGE_SUFFIXES, histogram_table, parse_histogram
+from fedsafe.disclosure.order_checks import (
+    check_identical_values,
+    check_order_statistic,
+    check_spread,
+)
+from fedsafe.disclosure.order_statistics import order_statistic_named, spread_named
 from fedsafe.disclosure.policy import DisclosurePolicy
 from fedsafe.disclosure.reading import (
     TABLE_SUFFIXES,
@@ -46,10 +54,12 @@ from fedsafe.disclosure.reading import (
 )
 from fedsafe.disclosure.sidecar import SIDECAR_SUFFIX, Sidecar, read_sidecar
 
-__all__ = ["check_output_file", "output_files_in"]
+__all__ = ["check_output_file", "column_kinds", "output_files_in"]
 
 _RESIDUAL_DF_NAMES = frozenset({"df_resid", "residual_df", "df_residual", "resid_df"})
-_NUMBERS_ONLY = frozenset({"count", "numeric", "residual_df"})  # inferred kinds with no text
+_NUMBERS_ONLY = frozenset(
+    {"count", "numeric", "residual_df", "order_statistic", "spread"}
+)  # inferred kinds with no text
 _INFERRED_NOTE = " (column kind inferred from its values; a sidecar can say what it holds)"
 
 
@@ -75,6 +85,10 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
     """Findings for one output file. Unreadable tables and sidecars raise OutputFileError;
     files that are not tables (images, logs) need review by a person."""
     path = Path(path)
+    if path.is_file() and path.name.lower().endswith(IMAGE_SUFFIXES):
+        image_sidecar = read_sidecar(path)
+        if image_sidecar is not None and image_sidecar.histogram is not None:
+            return _check_histogram(path, image_sidecar, policy)
     if path.is_file() and not is_table_file(path):
         return FileReport(
             path,
@@ -89,10 +103,10 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
         )
     sidecar = read_sidecar(path)
     table = read_table(path)
-    kinds = _column_kinds(table, sidecar)
+    kinds = column_kinds(table, sidecar)
     findings: list[Finding] = []
     for column, (kind, inferred) in kinds.items():
-        context = _Column(table, column, policy, sidecar, inferred, kinds)
+        context = Column(table, column, policy, sidecar, inferred, kinds)
         if not inferred and kind == "label" and _infer_kind(column, context.raw) in _NUMBERS_ONLY:
             findings.append(
                 context.finding(
@@ -105,7 +119,10 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
         check = _CHECKS.get(kind)
         if check is not None:
             findings.extend(check(context))
+        findings.extend(check_identical_values(context))
     findings.extend(_check_differencing(table, kinds))
+    if not policy.allow_full_cells:
+        findings.extend(full_cells(table, kinds))
     if not findings:
         findings.append(
             Finding(Status.PASS, "no_statistics", "no counts or other statistics to check")
@@ -113,8 +130,27 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
     return FileReport(path, tuple(findings))
 
 
+def _check_histogram(path: Path, sidecar: Sidecar, policy: DisclosurePolicy) -> FileReport:
+    """A chart checked as the table of its bins: each count as a count, and its edges."""
+    assert sidecar.histogram is not None
+    histogram = parse_histogram(sidecar.histogram, sidecar.path or path)
+    table = histogram_table(path, histogram)
+    kinds = {"bin": ("label", False), "count": ("count", False)}
+    findings = _check_counts(Column(table, "count", policy, sidecar, False, kinds))
+    if histogram.extremes_on_edges:
+        findings.append(
+            Finding(
+                Status.FAIL,
+                "histogram_edges",
+                "a bin edge is the data's raw minimum or maximum, which publishes a patient's "
+                "value; use round edges outside the data",
+            )
+        )
+    return FileReport(path, tuple(findings))
+
+
 @dataclass(frozen=True)
-class _Column:
+class Column:
     """One column being checked, with what every check needs to know about its file."""
 
     table: Table
@@ -137,6 +173,13 @@ class _Column:
         """Rules the sidecar records for this column, by rule name."""
         return self.sidecar.rules_for(self.name) if self.sidecar else {}
 
+    def group(self, index: int) -> str:
+        """The group a row describes, from its label columns (``sex='F', age='65+'``)."""
+        labels = [c for c, (kind, _) in self.kinds.items() if kind == "label"]
+        return ", ".join(f"{c}={self.table.columns[c][index]!r}" for c in labels) or (
+            f"row {index + 1}"
+        )
+
     def finding(self, status: Status, rule: str, reason: str, index: int | None = None):
         """A finding about this column, or one of its cells (``index`` counts from 0)."""
         return Finding(
@@ -150,7 +193,8 @@ class _Column:
         )
 
 
-def _column_kinds(table: Table, sidecar: Sidecar | None) -> dict[str, tuple[str, bool]]:
+def column_kinds(table: Table, sidecar: Sidecar | None) -> dict[str, tuple[str, bool]]:
+    """Each column's kind and whether it was inferred (True) rather than declared."""
     declared = dict(sidecar.columns) if sidecar else {}
     missing = sorted(set(declared) - set(table.columns))
     if missing:
@@ -180,6 +224,10 @@ def _infer_kind(column: str, raw: Sequence[object]) -> str:
         return "label"
     if texts and not all(is_small_marker(t) for t in texts):
         return "mixed"
+    if order_statistic_named(column):
+        return "order_statistic"
+    if spread_named(column):
+        return "spread"
     whole = all(float(v).is_integer() for v in numbers)
     if column.lower() in _RESIDUAL_DF_NAMES and whole:
         return "residual_df"
@@ -202,7 +250,7 @@ def _require_whole_numbers(table: Table, column: str, raw: Sequence[object]) -> 
             )
 
 
-def _check_counts(col: _Column) -> list[Finding]:
+def _check_counts(col: Column) -> list[Finding]:
     policy, findings, suppressed = col.policy, [], 0
     for index, value in enumerate(col.values):
         if isinstance(value, Redacted):
@@ -214,6 +262,17 @@ def _check_counts(col: _Column) -> list[Finding]:
                     Status.NEEDS_REVIEW,
                     "small_number_suppression",
                     f"{value!r} publishes a range of small counts; redact the cell instead",
+                    index,
+                )
+            )
+        elif value == 0 and not policy.allow_zero_cells:
+            findings.append(
+                col.finding(
+                    Status.FAIL,
+                    "zero_cell",
+                    "a zero cell is class disclosure (it says no one in this group has the "
+                    "attribute); redact it, or allow zero cells in the policy where zeros are "
+                    "structural",
                     index,
                 )
             )
@@ -285,6 +344,9 @@ def _check_differencing(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> 
         ]
     if shape.total_row is None and shape.total_column is None:
         return []
+    if not shape.body_rows or not shape.body_columns:
+        # Totals of nothing (an empty table): the missing rows already say there is no one.
+        return []
     findings = [
         Finding(
             Status.FAIL,
@@ -323,7 +385,7 @@ def _named_like_totals(table: Table, kinds: Mapping[str, tuple[str, bool]]) -> s
     return ""
 
 
-def _check_magnitude(col: _Column) -> list[Finding]:
+def _check_magnitude(col: Column) -> list[Finding]:
     if "dominance" in col.recorded:
         return [
             col.finding(
@@ -343,7 +405,7 @@ def _check_magnitude(col: _Column) -> list[Finding]:
     ]
 
 
-def _check_derived(col: _Column) -> list[Finding]:
+def _check_derived(col: Column) -> list[Finding]:
     rule = col.recorded.get("derived_from_protected")
     if rule is None:
         return [
@@ -382,6 +444,16 @@ def _check_derived(col: _Column) -> list[Finding]:
             )
         elif rule.get("how") == "numerator / denominator" and len(inputs) == 2:
             numerator, denominator = (float(v) for v in inputs)  # type: ignore[arg-type]
+            if numerator == denominator > 0 and not col.policy.allow_full_cells:
+                findings.append(
+                    col.finding(
+                        Status.FAIL,
+                        "full_cell",
+                        f"{sources[0]} equals {sources[1]} ({int(numerator)}): a 100% cell is "
+                        "class disclosure (everyone in the group has the attribute)",
+                        index,
+                    )
+                )
             expected = numerator / denominator if denominator else math.nan
             if not (isinstance(value, int | float) and math.isclose(value, expected)):
                 findings.append(
@@ -402,7 +474,7 @@ def _check_derived(col: _Column) -> list[Finding]:
     ]
 
 
-def _check_residual_df(col: _Column) -> list[Finding]:
+def _check_residual_df(col: Column) -> list[Finding]:
     minimum = col.policy.min_residual_df
     findings = [
         col.finding(
@@ -419,7 +491,7 @@ def _check_residual_df(col: _Column) -> list[Finding]:
     ]
 
 
-def _check_unclassified(col: _Column) -> list[Finding]:
+def _check_unclassified(col: Column) -> list[Finding]:
     what = (
         "mixes numbers and text"
         if col.kinds[col.name][0] == "mixed"
@@ -435,11 +507,13 @@ def _check_unclassified(col: _Column) -> list[Finding]:
     ]
 
 
-_CHECKS: dict[str, Callable[[_Column], list[Finding]]] = {
+_CHECKS: dict[str, Callable[[Column], list[Finding]]] = {
     "count": _check_counts,
     "magnitude": _check_magnitude,
     "derived": _check_derived,
     "residual_df": _check_residual_df,
+    "order_statistic": check_order_statistic,
+    "spread": check_spread,
     "numeric": _check_unclassified,
     "mixed": _check_unclassified,
 }

@@ -45,7 +45,7 @@ def check_count(value: object, *, where: str = "value") -> int | None:
 def is_suppressed(count: int, policy: DisclosurePolicy) -> bool:
     """Whether the small-number rule redacts ``count`` on its own (primary suppression)."""
     if count == 0:
-        return policy.suppress_zero
+        return policy.redacts_zero
     return count <= policy.suppress_at_or_below
 
 
@@ -91,7 +91,7 @@ def is_possible_protected_count(value: int, policy: DisclosurePolicy) -> bool:
     if value < 0:
         return False
     if value == 0:
-        return not policy.suppress_zero
+        return not policy.redacts_zero
     smallest_kept = policy.suppress_at_or_below + 1
     if policy.rounding == "none":
         return value >= smallest_kept

@@ -45,7 +45,11 @@ class ProtectedCrosstab:
 def protect_crosstab(
     cells: Sequence[Sequence[object]], policy: DisclosurePolicy
 ) -> ProtectedCrosstab:
-    """Suppress, secondarily suppress (if the policy says so) and round a table of counts."""
+    """Suppress, secondarily suppress (if the policy says so) and round a table of counts.
+
+    Unless the policy allows full cells, a cell that comes out equal to its row's or column's
+    total (100%, after rounding) is suppressed as well, and the protection run again.
+    """
     counts = _check_rectangle(cells)
     grid = [[*row, sum(row)] for row in counts]
     grid.append([sum(column) for column in zip(*grid, strict=True)])
@@ -55,12 +59,17 @@ def protect_crosstab(
         for c, value in enumerate(row)
         if is_suppressed(value, policy)
     }
-    extra = complementary_cells(grid, primary) if policy.secondary_suppression else set()
-    hidden = primary | extra
-    published = [
-        [None if (r, c) in hidden else round_count(v, policy) for c, v in enumerate(row)]
-        for r, row in enumerate(grid)
-    ]
+    while True:
+        extra = complementary_cells(grid, primary) if policy.secondary_suppression else set()
+        hidden = primary | extra
+        published = [
+            [None if (r, c) in hidden else round_count(v, policy) for c, v in enumerate(row)]
+            for r, row in enumerate(grid)
+        ]
+        full = set() if policy.allow_full_cells else _full_cells(published)
+        if not full:
+            break
+        primary |= full  # a 100% cell is class disclosure (#16): suppress it too, and again
     return ProtectedCrosstab(
         cells=tuple(tuple(row[:-1]) for row in published[:-1]),
         row_totals=tuple(row[-1] for row in published[:-1]),
@@ -69,6 +78,23 @@ def protect_crosstab(
         primary=frozenset(primary),
         complementary=frozenset(extra),
     )
+
+
+def _full_cells(published: list[list[int | None]]) -> set[Cell]:
+    """Published cells (> 0) equal to their published row or column total, where that line
+    has at least two categories: what the checker fails as full cells."""
+    rows, columns = len(published) - 1, len(published[0]) - 1
+    found = set()
+    for r in range(rows + 1):
+        for c in range(columns + 1):
+            value = published[r][c]
+            if value is None or value == 0 or (r == rows and c == columns):
+                continue
+            if r < rows and c < columns and columns >= 2 and value == published[r][columns]:
+                found.add((r, c))
+            if r < rows and rows >= 2 and value == published[rows][c]:
+                found.add((r, c))
+    return found
 
 
 def protect_with_total(

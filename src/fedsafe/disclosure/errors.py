@@ -17,3 +17,7 @@ class TableError(FedsafeError):
 
 class OutputFileError(FedsafeError):
     """An output file or its sidecar cannot be read or checked as it stands."""
+
+
+class LedgerError(FedsafeError):
+    """The release ledger cannot be used: it is not a ledger, or its hash chain is broken."""

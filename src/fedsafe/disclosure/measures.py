@@ -29,11 +29,12 @@ def protect_measure_table(
 ) -> tuple[pa.Table, dict[str, Any]]:
     """The table with counts protected and the ratio recomputed, and the record of rules.
 
-    The ratio is null where either count is suppressed (or was null) and where the protected
-    denominator is 0. Other columns (measure name, interval, groups) pass through unchanged and
-    are recorded as labels. The table's column order is kept; the ratio column is added at the
-    end if the table had none. Bad input (a missing or non-integer count column, a negative
-    count) raises a TableError naming the column and row, and nothing is returned.
+    A numerator that comes out equal to its denominator is redacted unless the policy allows
+    full cells. The ratio is null where either count is suppressed (or was null) and where the
+    protected denominator is 0. Other columns (measure name, interval, groups) pass through
+    unchanged and are recorded as labels. The table's column order is kept; the ratio column is
+    added at the end if the table had none. Bad input (a missing or non-integer count column, a
+    negative count) raises a TableError naming the column and row, and nothing is returned.
     """
     for name in (numerator, denominator):
         if name not in table.column_names:
@@ -54,6 +55,13 @@ def protect_measure_table(
         ]
         for name in (numerator, denominator)
     }
+    if not policy.allow_full_cells:
+        # A numerator equal to its denominator says everyone in the group has the attribute
+        # (class disclosure, #16); with rounding it also fails the checker, so redact it.
+        protected[numerator] = [
+            None if n is not None and n > 0 and n == d else n
+            for n, d in zip(protected[numerator], protected[denominator], strict=True)
+        ]
     ratios = [
         None if n is None or d is None or d == 0 else n / d
         for n, d in zip(protected[numerator], protected[denominator], strict=True)

@@ -48,6 +48,12 @@ class DisclosurePolicy:
             contributors is less than ``p`` percent of the largest (the second-largest
             contributor could then estimate the largest to within ``p`` percent).
         min_residual_df: model outputs need at least this many residual degrees of freedom.
+        allow_zero_cells: publish zero counts. Off by default: a zero in a frequency table is
+            class disclosure ("none of the men aged 45-49 had X" tells of every such man), so
+            the checker fails unredacted zeros and producers redact them (the SDC Handbook and
+            ONS guidance on zeros in tables); turn on where zeros are structural or harmless.
+        allow_full_cells: publish a cell that holds its whole row or column (100%). Off by
+            default for the same reason: "all of them had X" tells of every member.
     """
 
     suppress_at_or_below: int = 7
@@ -59,8 +65,17 @@ class DisclosurePolicy:
     dominance_k: float = 90.0
     p_percent: float = 10.0
     min_residual_df: int = 10
+    allow_zero_cells: bool = False
+    allow_full_cells: bool = False
+
+    @property
+    def redacts_zero(self) -> bool:
+        """Whether producers redact a zero count: asked for, or zeros may not be published."""
+        return self.suppress_zero or not self.allow_zero_cells
 
     def __post_init__(self) -> None:
+        _flag(self, "allow_zero_cells")
+        _flag(self, "allow_full_cells")
         _whole(self, "suppress_at_or_below", minimum=0)
         _flag(self, "suppress_zero")
         _flag(self, "secondary_suppression")

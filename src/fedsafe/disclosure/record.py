@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fedsafe.disclosure.errors import TableError
 from fedsafe.disclosure.policy import DisclosurePolicy
+from fedsafe.errors import FedsafeError
 
 __all__ = ["count_rules", "derived_rule", "make_record", "secondary_rule"]
 
@@ -22,6 +24,8 @@ def count_rules(columns: Sequence[str], policy: DisclosurePolicy) -> list[dict[s
             "columns": list(columns),
             "suppress_at_or_below": policy.suppress_at_or_below,
             "suppress_zero": policy.suppress_zero,
+            "allow_zero_cells": policy.allow_zero_cells,
+            "allow_full_cells": policy.allow_full_cells,
         }
     ]
     if policy.rounding != "none":
@@ -57,11 +61,28 @@ def derived_rule(column: str, sources: Sequence[str], how: str) -> dict[str, Any
 
 
 def make_record(
-    columns: Mapping[str, str], rules: Sequence[Mapping[str, Any]], policy: DisclosurePolicy
+    columns: Mapping[str, str],
+    rules: Sequence[Mapping[str, Any]],
+    policy: DisclosurePolicy,
+    filters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A complete sidecar record: column kinds, rules applied, and the policy they used."""
-    return {
+    """A complete sidecar record: column kinds, rules applied, and the policy they used; with
+    ``filters``, the population the table counts, for the release ledger (validated here, so a
+    helper never writes filters the ledger cannot read)."""
+    record: dict[str, Any] = {
         "columns": dict(columns),
         "rules_applied": [dict(r) for r in rules],
         "policy": policy.to_dict(),
     }
+    if filters is not None:
+        from fedsafe.disclosure.released import parse_filter
+
+        if not isinstance(filters, Mapping):
+            raise TableError(f"filters: expected a mapping of attribute to values, got {filters!r}")
+        for name, value in filters.items():
+            try:
+                parse_filter(value, where=f"filters, {name!r}")
+            except FedsafeError as exc:
+                raise TableError(str(exc)) from None
+        record["release"] = {"filters": {str(k): v for k, v in filters.items()}}
+    return record

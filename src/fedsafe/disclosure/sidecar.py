@@ -19,7 +19,12 @@ Format (version 1)::
 Column kinds: ``count`` (numbers of patients or events), ``magnitude`` (sums of a quantity,
 such as total cost), ``derived`` (computed only from protected columns of the same file, such as
 a ratio), ``residual_df`` (a model's residual degrees of freedom), ``label`` (categories
-and keys; not checked).
+and keys; not checked), ``order_statistic`` (a minimum, maximum, median or percentile over
+patients), ``spread`` (an SD, IQR or range: 0 says every value in the group is the same).
+
+Optional ``release`` (``{"filters": {...}}``: the population the table counts, read by the
+release ledger, :mod:`fedsafe.disclosure.ledger`) and ``histogram`` (the bins and protected
+counts behind an image, written by ``safe_histogram``; such a sidecar needs no ``columns``).
 """
 
 from __future__ import annotations
@@ -46,15 +51,25 @@ __all__ = [
 SIDECAR_SUFFIX = ".disclosure.json"
 FORMAT_KEY = "fedsafe_disclosure"
 FORMAT_VERSION = 1
-COLUMN_KINDS: tuple[str, ...] = ("count", "magnitude", "derived", "residual_df", "label")
+COLUMN_KINDS: tuple[str, ...] = (
+    "count",
+    "magnitude",
+    "derived",
+    "residual_df",
+    "label",
+    "order_statistic",
+    "spread",
+)
 RULE_NAMES: tuple[str, ...] = (
     "small_number_suppression",
     "rounding",
     "secondary_suppression",
     "derived_from_protected",
     "dominance",
+    "order_statistic",
+    "identical_values",
 )
-_TOP_KEYS = (FORMAT_KEY, "columns", "rules_applied", "policy")
+_TOP_KEYS = (FORMAT_KEY, "columns", "rules_applied", "policy", "release", "histogram")
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,8 @@ class Sidecar:
     rules_applied: tuple[Mapping[str, Any], ...] = ()
     policy: Mapping[str, Any] | None = None
     path: Path | None = field(default=None, compare=False)
+    release: Mapping[str, Any] | None = None
+    histogram: Mapping[str, Any] | None = None
 
     def rules_for(self, column: str) -> dict[str, Mapping[str, Any]]:
         """The recorded rules that name ``column``, by rule name."""
@@ -121,8 +138,8 @@ def parse_sidecar(document: object, path: Path) -> Sidecar:
             f"{path}: {FORMAT_KEY} must be {FORMAT_VERSION} (the only format version), "
             f"got {version!r}"
         )
-    columns = document.get("columns")
-    if not isinstance(columns, dict) or not columns:
+    columns = document.get("columns", {} if "histogram" in document else None)
+    if not isinstance(columns, dict) or (not columns and "histogram" not in document):
         raise OutputFileError(
             f"{path}: 'columns' must be an object mapping column names to one of "
             f"{', '.join(COLUMN_KINDS)}"
@@ -147,7 +164,14 @@ def parse_sidecar(document: object, path: Path) -> Sidecar:
             raise OutputFileError(
                 f"{path}: rules_applied[{i}] 'columns' must list columns named in 'columns'"
             )
-    policy = document.get("policy")
-    if policy is not None and not isinstance(policy, dict):
-        raise OutputFileError(f"{path}: 'policy' must be an object")
-    return Sidecar(columns=dict(columns), rules_applied=tuple(rules), policy=policy, path=path)
+    for key in ("policy", "release", "histogram"):
+        if document.get(key) is not None and not isinstance(document[key], dict):
+            raise OutputFileError(f"{path}: {key!r} must be an object")
+    return Sidecar(
+        columns=dict(columns),
+        rules_applied=tuple(rules),
+        policy=document.get("policy"),
+        path=path,
+        release=document.get("release"),
+        histogram=document.get("histogram"),
+    )
