@@ -27,6 +27,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import functools
+import math
 import operator
 from typing import Any
 
@@ -79,12 +80,14 @@ def _group(group: Group, ref: datetime.date, path: str) -> Any:
     return ~condition if group.exclude else condition
 
 
-def _between(series: Any, rng: Range) -> Any:
+def _between(series: Any, rng: Range, *, whole: bool = False) -> Any:
+    """``low <= series <= high``; ages are whole years, so their ends become whole too
+    (18.5 to 65.5 means 19 to 65), and measured values are compared as floats."""
     parts = []
     if rng.low is not None:
-        parts.append(series >= rng.low)
+        parts.append(series >= (math.ceil(rng.low) if whole else float(rng.low)))
     if rng.high is not None:
-        parts.append(series <= rng.high)
+        parts.append(series <= (math.floor(rng.high) if whole else float(rng.high)))
     return _combine(parts, Oper.AND)
 
 
@@ -94,11 +97,13 @@ def _rule(rule: Rule, ref: datetime.date, path: str) -> Any:
         if rule.sex is not None:
             parts.append(patients.sex == rule.sex)
         if rule.age is not None:
-            parts.append(_between(patients.age_on(ref), rule.age))
-        condition = _combine(parts, Oper.AND)
-        # A person rule is about a known value: "!= female" means a recorded sex other than
-        # female, so it is the negation restricted to patients whose value is recorded.
-        return ~condition & _known(rule, ref) if rule.exclude else condition
+            parts.append(_between(patients.age_on(ref), rule.age, whole=True))
+        # A person rule is about a known value, true or false and never null, so that negating
+        # a rule or a group that holds it keeps to two-valued logic. "!= female" means a
+        # recorded sex other than female.
+        known = _known(rule, ref)
+        condition = known & _combine(parts, Oper.AND)
+        return ~condition & known if rule.exclude else condition
     systems = {c.system for c in rule.codes}
     for i, code in enumerate(rule.codes):
         _check_code(rule.domain, code, f"{path}.codes[{i}]")
@@ -112,7 +117,7 @@ def _rule(rule: Rule, ref: datetime.date, path: str) -> Any:
         if rule.time is not None:
             condition = condition & _in_window(death.date, rule, ref)
         if rule.age is not None:
-            condition = condition & _between(patients.age_on(death.date), rule.age)
+            condition = condition & _between(patients.age_on(death.date), rule.age, whole=True)
         exists = condition
     else:
         table = medications if rule.domain is Domain.DRUG else clinical_events
@@ -121,7 +126,7 @@ def _rule(rule: Rule, ref: datetime.date, path: str) -> Any:
         if rule.time is not None:
             events = events.where(_in_window(events.date, rule, ref))
         if rule.age is not None:
-            events = events.where(_between(patients.age_on(events.date), rule.age))
+            events = events.where(_between(patients.age_on(events.date), rule.age, whole=True))
         if rule.value is not None:
             events = events.where(_between(events.numeric_value, rule.value))
         exists = events.exists_for_patient()
