@@ -38,9 +38,8 @@ class AuditLog:
         }
         line = json.dumps(full, sort_keys=True) + "\n"
         try:
+            self._drop_torn_tail()
             with open(self.path, "a", encoding="utf-8") as f:
-                if records and self.path.stat().st_size and not self._ends_with_newline():
-                    f.write("\n")  # close a torn last line so this record stands alone
                 f.write(line)
                 f.flush()
                 os.fsync(f.fileno())
@@ -48,10 +47,14 @@ class AuditLog:
             raise AuditLogError(f"cohort audit log {self.path}: cannot write ({exc})") from None
         return full
 
-    def _ends_with_newline(self) -> bool:
-        with open(self.path, "rb") as f:
-            f.seek(-1, os.SEEK_END)
-            return f.read(1) == b"\n"
+    def _drop_torn_tail(self) -> None:
+        """Cut a torn last line (a crash mid-write; never a returned answer) before appending."""
+        if not self.path.exists():
+            return
+        with open(self.path, "rb+") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
 
     def records(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists():
