@@ -42,7 +42,11 @@ def population(n: int = 400, seed: int = 1):
     rng = random.Random(seed)
     people, events, meds = [], [], []
     for pid in range(1, n + 1):
-        dob = None if rng.random() < 0.03 else datetime.date(rng.randint(1930, 2020), rng.randint(1, 12), 1)
+        dob = (
+            None
+            if rng.random() < 0.03
+            else datetime.date(rng.randint(1930, 2020), rng.randint(1, 12), 1)
+        )
         sex = None if rng.random() < 0.03 else rng.choice(SEXES[:2] * 10 + SEXES[2:])
         people.append(Patient(pid, dob, sex))
         for _ in range(rng.randint(0, 5)):

@@ -75,7 +75,11 @@ def age_between(p, lo, hi):
 
 
 CASES = [
-    ("one code", query(group(rule("condition", f"snomedct:{DIABETES}"))), lambda p: has(p, DIABETES)),
+    (
+        "one code",
+        query(group(rule("condition", f"snomedct:{DIABETES}"))),
+        lambda p: has(p, DIABETES),
+    ),
     (
         "within 10 months",
         query(group(rule("condition", f"snomedct:{DIABETES}", time={"within_months": 10}))),
@@ -201,8 +205,20 @@ def test_rquest_and_fedsafe_forms_count_the_same(con):
                             "value": DIABETES,
                             "time": "|10:TIME:M",
                         },
-                        {"varname": "OMOP", "varcat": "Person", "type": "TEXT", "oper": "=", "value": "8532"},
-                        {"varname": "AGE", "varcat": "Person", "type": "NUM", "oper": "=", "value": "18|90"},
+                        {
+                            "varname": "OMOP",
+                            "varcat": "Person",
+                            "type": "TEXT",
+                            "oper": "=",
+                            "value": "8532",
+                        },
+                        {
+                            "varname": "AGE",
+                            "varcat": "Person",
+                            "type": "NUM",
+                            "oper": "=",
+                            "value": "18|90",
+                        },
                     ],
                 }
             ],
@@ -221,15 +237,25 @@ def test_rquest_and_fedsafe_forms_count_the_same(con):
 def test_months_before_clamps_to_month_end():
     assert cohort_compile.months_before(datetime.date(2026, 3, 31), 1) == datetime.date(2026, 2, 28)
     assert cohort_compile.months_before(datetime.date(2026, 1, 31), 10) == TEN_MONTHS_AGO
-    assert cohort_compile.months_before(datetime.date(2026, 1, 15), 13) == datetime.date(2024, 12, 15)
+    assert cohort_compile.months_before(datetime.date(2026, 1, 15), 13) == datetime.date(
+        2024, 12, 15
+    )
 
 
 @pytest.mark.parametrize(
     ("document", "path", "words"),
     [
         (query(group(rule("condition", "omop:201826"))), "$.groups[0].rules[0].codes[0]", "OMOP"),
-        (query(group(rule("drug", f"snomedct:{DIABETES}"))), "$.groups[0].rules[0].codes[0]", "dmd"),
-        (query(group(rule("condition", "snomedct:12345"))), "$.groups[0].rules[0].codes[0]", "SNOMED"),
+        (
+            query(group(rule("drug", f"snomedct:{DIABETES}"))),
+            "$.groups[0].rules[0].codes[0]",
+            "dmd",
+        ),
+        (
+            query(group(rule("condition", "snomedct:12345"))),
+            "$.groups[0].rules[0].codes[0]",
+            "SNOMED",
+        ),
         (query(group(rule("condition", "icd10:zz"))), "$.groups[0].rules[0].codes[0]", "ICD-10"),
         (
             query(group({"domain": "condition", "codes": [f"snomedct:{DIABETES}", "icd10:E11"]})),

@@ -36,33 +36,77 @@ def doc(rule=None, **top):
         ({"groups": []}, "$.groups", "no groups"),
         ({}, "$.groups", "expected a list"),
         ({"groups": [{"rules": []}]}, "$.groups[0].rules", "empty group"),
-        ({"groups": [{"rules": [GOOD_RULE], "rules_oper": "XOR"}]}, "$.groups[0].rules_oper", "AND"),
+        (
+            {"groups": [{"rules": [GOOD_RULE], "rules_oper": "XOR"}]},
+            "$.groups[0].rules_oper",
+            "AND",
+        ),
         (doc(groups_oper="and"), "$.groups_oper", "AND"),
         (doc(reference_date="31/01/2026"), "$.reference_date", "YYYY-MM-DD"),
         (doc(extra=1), "$.extra", "unknown key"),
         (doc({"codes": ["snomedct:73211009"]}), "$.groups[0].rules[0].domain", "missing"),
-        (doc({"domain": "visit", "codes": ["snomedct:1"]}), "$.groups[0].rules[0].domain", "unknown domain"),
+        (
+            doc({"domain": "visit", "codes": ["snomedct:1"]}),
+            "$.groups[0].rules[0].domain",
+            "unknown domain",
+        ),
         (doc({"domain": "condition"}), "$.groups[0].rules[0].codes", "at least one code"),
-        (doc({"domain": "condition", "codes": ["73211009"]}), "$.groups[0].rules[0].codes[0]", "system:code"),
-        (doc({"domain": "condition", "codes": ["read:X"]}), "$.groups[0].rules[0].codes[0]", "unknown code system"),
-        (doc({"domain": "condition", "codes": ["snomedct:"]}), "$.groups[0].rules[0].codes[0]", "no code"),
+        (
+            doc({"domain": "condition", "codes": ["73211009"]}),
+            "$.groups[0].rules[0].codes[0]",
+            "system:code",
+        ),
+        (
+            doc({"domain": "condition", "codes": ["read:X"]}),
+            "$.groups[0].rules[0].codes[0]",
+            "unknown code system",
+        ),
+        (
+            doc({"domain": "condition", "codes": ["snomedct:"]}),
+            "$.groups[0].rules[0].codes[0]",
+            "no code",
+        ),
         (doc({**GOOD_RULE, "exlude": True}), "$.groups[0].rules[0].exlude", "unknown key"),
         (doc({**GOOD_RULE, "exclude": "yes"}), "$.groups[0].rules[0].exclude", "true or false"),
         (doc({**GOOD_RULE, "value": {"low": 1}}), "$.groups[0].rules[0].value", "only measurement"),
         (
-            doc({"domain": "measurement", "codes": ["snomedct:1107481000000106"], "value": {"low": 9, "high": 3}}),
+            doc(
+                {
+                    "domain": "measurement",
+                    "codes": ["snomedct:1107481000000106"],
+                    "value": {"low": 9, "high": 3},
+                }
+            ),
             "$.groups[0].rules[0].value",
             "contradictory",
         ),
         (
-            doc({"domain": "measurement", "codes": ["snomedct:1107481000000106"], "value": {"low": "9"}}),
+            doc(
+                {
+                    "domain": "measurement",
+                    "codes": ["snomedct:1107481000000106"],
+                    "value": {"low": "9"},
+                }
+            ),
             "$.groups[0].rules[0].value.low",
             "number",
         ),
         (doc({**GOOD_RULE, "age": {}}), "$.groups[0].rules[0].age", "low end"),
-        (doc({**GOOD_RULE, "age": {"low": 65, "high": 18}}), "$.groups[0].rules[0].age", "contradictory"),
-        (doc({**GOOD_RULE, "time": {"within_months": 1.5}}), "$.groups[0].rules[0].time.within_months", "whole"),
-        (doc({**GOOD_RULE, "time": {"within_months": -1}}), "$.groups[0].rules[0].time.within_months", ">= 0"),
+        (
+            doc({**GOOD_RULE, "age": {"low": 65, "high": 18}}),
+            "$.groups[0].rules[0].age",
+            "contradictory",
+        ),
+        (
+            doc({**GOOD_RULE, "time": {"within_months": 1.5}}),
+            "$.groups[0].rules[0].time.within_months",
+            "whole",
+        ),
+        (
+            doc({**GOOD_RULE, "time": {"within_months": -1}}),
+            "$.groups[0].rules[0].time.within_months",
+            ">= 0",
+        ),
         (
             doc({**GOOD_RULE, "time": {"within_months": 3, "before_months": 6}}),
             "$.groups[0].rules[0].time",
@@ -71,8 +115,16 @@ def doc(rule=None, **top):
         (doc({**GOOD_RULE, "time": {}}), "$.groups[0].rules[0].time", "within_months"),
         (doc({"domain": "person"}), "$.groups[0].rules[0]", "sex or an age"),
         (doc({"domain": "person", "sex": "F"}), "$.groups[0].rules[0].sex", "female"),
-        (doc({"domain": "person", "sex": "female", "codes": ["snomedct:73211009"]}), "$.groups[0].rules[0].codes", "not codes"),
-        (doc({"domain": "person", "sex": "female", "time": {"within_months": 2}}), "$.groups[0].rules[0].time", "no time"),
+        (
+            doc({"domain": "person", "sex": "female", "codes": ["snomedct:73211009"]}),
+            "$.groups[0].rules[0].codes",
+            "not codes",
+        ),
+        (
+            doc({"domain": "person", "sex": "female", "time": {"within_months": 2}}),
+            "$.groups[0].rules[0].time",
+            "no time",
+        ),
         (doc({**GOOD_RULE, "sex": "female"}), "$.groups[0].rules[0].sex", "only person"),
     ],
 )
@@ -106,7 +158,11 @@ event_rules = st.builds(
     Rule,
     domain=st.sampled_from([Domain.CONDITION, Domain.OBSERVATION, Domain.PROCEDURE, Domain.DRUG]),
     codes=st.lists(
-        st.builds(Code, st.sampled_from(["snomedct", "dmd", "icd10", "omop"]), st.from_regex(r"[0-9A-Z]{1,8}", fullmatch=True)),
+        st.builds(
+            Code,
+            st.sampled_from(["snomedct", "dmd", "icd10", "omop"]),
+            st.from_regex(r"[0-9A-Z]{1,8}", fullmatch=True),
+        ),
         min_size=1,
         max_size=3,
     ).map(tuple),
@@ -133,7 +189,9 @@ queries = st.builds(
     groups=st.lists(
         st.builds(
             Group,
-            st.lists(st.one_of(event_rules, measurement_rules, person_rules), min_size=1, max_size=4).map(tuple),
+            st.lists(
+                st.one_of(event_rules, measurement_rules, person_rules), min_size=1, max_size=4
+            ).map(tuple),
             st.sampled_from(Oper),
             st.booleans(),
         ),

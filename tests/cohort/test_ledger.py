@@ -24,7 +24,9 @@ REF = datetime.date(2026, 1, 31)
 
 @pytest.fixture(scope="module")
 def con():
-    people = [Patient(i, datetime.date(1960, 1, 1), "female" if i % 2 else "male") for i in range(1, 1601)]
+    people = [
+        Patient(i, datetime.date(1960, 1, 1), "female" if i % 2 else "male") for i in range(1, 1601)
+    ]
     events = [Event(i, DAY, DIABETES, None) for i in range(1, 1006)]
     events += [Event(i, DAY, ASTHMA, None) for i in range(1006, 1506)]
     meds = [Event(i, DAY, OPIOID, None) for i in (7, 300, 900)]  # 3 diabetic patients

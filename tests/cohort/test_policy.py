@@ -12,7 +12,19 @@ from fedsafe.cohort.policy import CohortCountPolicy
 
 @pytest.mark.parametrize(
     ("raw", "safe"),
-    [(0, 0), (1, 0), (9, 0), (10, 10), (14, 10), (15, 20), (24, 20), (25, 30), (35, 40), (104, 100), (105, 110)],
+    [
+        (0, 0),
+        (1, 0),
+        (9, 0),
+        (10, 10),
+        (14, 10),
+        (15, 20),
+        (24, 20),
+        (25, 30),
+        (35, 40),
+        (104, 100),
+        (105, 110),
+    ],
 )
 def test_default_rule_halves_up(raw, safe):
     assert CohortCountPolicy().safe(raw) == safe

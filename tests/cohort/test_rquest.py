@@ -21,7 +21,13 @@ QUERY = {
             {
                 "rules_oper": "AND",
                 "rules": [
-                    {"varname": "OMOP", "varcat": "Person", "type": "TEXT", "oper": "=", "value": "8507"},
+                    {
+                        "varname": "OMOP",
+                        "varcat": "Person",
+                        "type": "TEXT",
+                        "oper": "=",
+                        "value": "8507",
+                    },
                     {
                         "varname": "OMOP",
                         "varcat": "Condition",
@@ -30,8 +36,20 @@ QUERY = {
                         "value": "201826",
                         "time": "|10:TIME:M",
                     },
-                    {"varname": "OMOP=3020630", "varcat": "Measurement", "type": "NUM", "oper": "=", "value": "50|100"},
-                    {"varname": "AGE", "varcat": "Person", "type": "NUM", "oper": "=", "value": "18|65"},
+                    {
+                        "varname": "OMOP=3020630",
+                        "varcat": "Measurement",
+                        "type": "NUM",
+                        "oper": "=",
+                        "value": "50|100",
+                    },
+                    {
+                        "varname": "AGE",
+                        "varcat": "Person",
+                        "type": "NUM",
+                        "oper": "=",
+                        "value": "18|65",
+                    },
                     {
                         "varname": "SNOMEDCT",
                         "varcat": "Observation",
@@ -40,7 +58,14 @@ QUERY = {
                         "value": "195967001",
                         "time": "0|17:AGE:Y",
                     },
-                    {"varname": "DMD", "varcat": "Drug", "type": "TEXT", "oper": "=", "value": "42112011000001107", "time": "6|:TIME:M"},
+                    {
+                        "varname": "DMD",
+                        "varcat": "Drug",
+                        "type": "TEXT",
+                        "oper": "=",
+                        "value": "42112011000001107",
+                        "time": "6|:TIME:M",
+                    },
                 ],
             }
         ],
@@ -88,7 +113,11 @@ R = ("cohort", "groups", 0, "rules")
         (_with(("cohort", "groups_oper"), "NOT"), "$.cohort.groups_oper", "AND"),
         (_with(("cohort", "groups", 0, "rules_oper"), 1), "$.cohort.groups[0].rules_oper", "AND"),
         (_with((*R, 1, "varcat"), "Visit"), "$.cohort.groups[0].rules[1].varcat", "unknown domain"),
-        (_with((*R, 1, "varname"), "READ"), "$.cohort.groups[0].rules[1].varname", "unknown code system"),
+        (
+            _with((*R, 1, "varname"), "READ"),
+            "$.cohort.groups[0].rules[1].varname",
+            "unknown code system",
+        ),
         (_with((*R, 1, "oper"), ">"), "$.cohort.groups[0].rules[1].oper", "!="),
         (_with((*R, 1, "type"), "BOOL"), "$.cohort.groups[0].rules[1].type", "TEXT"),
         (_with((*R, 1, "value"), KeyError), "$.cohort.groups[0].rules[1].value", "missing"),
@@ -97,7 +126,11 @@ R = ("cohort", "groups", 0, "rules")
         (_with((*R, 1, "time"), "10:TIME:M"), "$.cohort.groups[0].rules[1].time", "low|high"),
         (_with((*R, 1, "time"), "|10:TIME:D"), "$.cohort.groups[0].rules[1].time", "TIME:M"),
         (_with((*R, 1, "time"), "|1.5:TIME:M"), "$.cohort.groups[0].rules[1].time", "whole months"),
-        (_with((*R, 1, "time"), "12|6:TIME:M"), "$.cohort.groups[0].rules[1].time", "contradictory"),
+        (
+            _with((*R, 1, "time"), "12|6:TIME:M"),
+            "$.cohort.groups[0].rules[1].time",
+            "contradictory",
+        ),
         (_with((*R, 2, "value"), "100|50"), "$.cohort.groups[0].rules[2].value", "contradictory"),
         (_with((*R, 2, "value"), "a|b"), "$.cohort.groups[0].rules[2].value", "numbers"),
         (_with((*R, 2, "varname"), "OMOP"), "$.cohort.groups[0].rules[2].varname", "SYSTEM=code"),
@@ -105,7 +138,11 @@ R = ("cohort", "groups", 0, "rules")
         (_with((*R, 3, "varname"), "HEIGHT"), "$.cohort.groups[0].rules[3].varname", "AGE"),
         (_with((*R, 0, "value"), "8515"), "$.cohort.groups[0].rules[0].value", "sex only"),
         (_with((*R, 0, "time"), "|1:TIME:M"), "$.cohort.groups[0].rules[0].time", "no time"),
-        (_with((*R, 4, "varname"), "SNOMEDCT=1"), "$.cohort.groups[0].rules[4].varname", "TEXT rule"),
+        (
+            _with((*R, 4, "varname"), "SNOMEDCT=1"),
+            "$.cohort.groups[0].rules[4].varname",
+            "TEXT rule",
+        ),
         (_with(("uuid",), 5), "$.uuid", "string"),
     ],
 )

@@ -67,7 +67,9 @@ def answer_count(
         )
     else:
         safe = released[decision.same_as]  # type: ignore[index]
-        message = f"{decision.kind}: the answer given earlier to a query with nearly the same patients"
+        message = (
+            f"{decision.kind}: the answer given earlier to a query with nearly the same patients"
+        )
     record = audit.append(
         {
             "kind": "count",

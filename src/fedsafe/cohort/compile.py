@@ -56,16 +56,16 @@ def months_before(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month + 1, min(day.day, last))
 
 
-def population(query: AvailabilityQuery, reference_date: datetime.date, root: str = "$") -> qm.Series:
+def population(
+    query: AvailabilityQuery, reference_date: datetime.date, root: str = "$"
+) -> qm.Series:
     """The patients the query counts, as a query-model population condition.
 
     ``root`` is the JSON path of the query's groups' parent, so errors found here (a code not
     valid in its system, an OMOP id on the core schema) point into the document as given.
     """
     ref = query.reference_date or reference_date
-    groups = [
-        _group(g, ref, f"{root}.groups[{i}]") for i, g in enumerate(query.groups)
-    ]
+    groups = [_group(g, ref, f"{root}.groups[{i}]") for i, g in enumerate(query.groups)]
     condition = _combine(groups, query.groups_oper)
     return (patients.exists_for_patient() & condition)._node
 

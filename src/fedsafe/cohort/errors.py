@@ -1,6 +1,7 @@
 """Errors of cohort discovery, each naming where in the query the problem is.
 
-A query arrives as JSON from a hub or a researcher; pointing at ``$.cohort.groups[0].rules[2].value``
+A query arrives as JSON from a hub or a researcher; pointing at
+``$.cohort.groups[0].rules[2].value``
 lets them fix it without guessing, and raising before anything runs means bad input changes
 nothing (no audit record, no ledger entry).
 """

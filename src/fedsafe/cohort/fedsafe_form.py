@@ -74,7 +74,7 @@ def _list(value: Any, path: str) -> list[Any]:
 
 def _oper(value: Any, path: str) -> Oper:
     if value not in ("AND", "OR"):
-        raise CohortQueryError(path, f"expected \"AND\" or \"OR\", got {value!r}")
+        raise CohortQueryError(path, f'expected "AND" or "OR", got {value!r}')
     return Oper(value)
 
 
@@ -102,18 +102,18 @@ def _months(value: Any, path: str) -> int | None:
 
 def parse_date(value: Any, path: str) -> datetime.date:
     if not isinstance(value, str):
-        raise CohortQueryError(path, f"expected a date \"YYYY-MM-DD\", got {value!r}")
+        raise CohortQueryError(path, f'expected a date "YYYY-MM-DD", got {value!r}')
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise CohortQueryError(path, f"expected a date \"YYYY-MM-DD\", got {value!r}") from None
+        raise CohortQueryError(path, f'expected a date "YYYY-MM-DD", got {value!r}') from None
 
 
 def parse_code(value: Any, path: str) -> Code:
     """``"system:code"``, e.g. ``"snomedct:73211009"`` or ``"omop:201826"``."""
     if not isinstance(value, str) or ":" not in value:
         raise CohortQueryError(
-            path, f"expected \"system:code\" (e.g. \"snomedct:73211009\"), got {value!r}"
+            path, f'expected "system:code" (e.g. "snomedct:73211009"), got {value!r}'
         )
     system, _, code = value.partition(":")
     if not code:
@@ -133,7 +133,8 @@ def _rule(value: Any, path: str) -> Rule:
     names = [d.value for d in Domain]
     if obj["domain"] not in names:
         raise CohortQueryError(
-            f"{path}.domain", f"unknown domain {obj['domain']!r}: expected one of {', '.join(names)}"
+            f"{path}.domain",
+            f"unknown domain {obj['domain']!r}: expected one of {', '.join(names)}",
         )
     codes = tuple(
         parse_code(c, f"{path}.codes[{i}]")

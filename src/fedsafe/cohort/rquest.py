@@ -82,7 +82,7 @@ def _str(obj: dict[str, Any], key: str, path: str) -> str:
 def _oper(obj: dict[str, Any], key: str, path: str) -> Oper:
     value = obj.get(key, "AND")
     if value not in ("AND", "OR"):
-        raise CohortQueryError(f"{path}.{key}", f"expected \"AND\" or \"OR\", got {value!r}")
+        raise CohortQueryError(f"{path}.{key}", f'expected "AND" or "OR", got {value!r}')
     return Oper(value)
 
 
@@ -90,11 +90,11 @@ def _bounds(text: str, path: str) -> Range:
     """``"low|high"`` with either side empty; numbers only."""
     low, bar, high = text.partition("|")
     if not bar:
-        raise CohortQueryError(path, f"expected \"low|high\" (either may be empty), got {text!r}")
+        raise CohortQueryError(path, f'expected "low|high" (either may be empty), got {text!r}')
     try:
         rng = Range(float(low) if low else None, float(high) if high else None)
     except ValueError:
-        raise CohortQueryError(path, f"expected numbers in \"low|high\", got {text!r}") from None
+        raise CohortQueryError(path, f'expected numbers in "low|high", got {text!r}') from None
     rng.check(path)
     return rng
 
@@ -118,9 +118,7 @@ def _time(text: str, path: str) -> tuple[TimeWindow | None, Range | None]:
         return window, None
     if unit == "AGE:Y":
         return None, _bounds(bounds, path)
-    raise CohortQueryError(
-        path, f"expected \"low|high:TIME:M\" or \"low|high:AGE:Y\", got {text!r}"
-    )
+    raise CohortQueryError(path, f'expected "low|high:TIME:M" or "low|high:AGE:Y", got {text!r}')
 
 
 def _rule(obj: Any, path: str) -> Rule:
@@ -137,10 +135,10 @@ def _rule(obj: Any, path: str) -> Rule:
     varname = _str(obj, "varname", path)
     kind = _str(obj, "type", path)
     if kind not in ("TEXT", "NUM"):
-        raise CohortQueryError(f"{path}.type", f"expected \"TEXT\" or \"NUM\", got {kind!r}")
+        raise CohortQueryError(f"{path}.type", f'expected "TEXT" or "NUM", got {kind!r}')
     oper = _str(obj, "oper", path)
     if oper not in ("=", "!="):
-        raise CohortQueryError(f"{path}.oper", f"expected \"=\" or \"!=\", got {oper!r}")
+        raise CohortQueryError(f"{path}.oper", f'expected "=" or "!=", got {oper!r}')
     value = _str(obj, "value", path)
     time, event_age = (None, None)
     if obj.get("time") not in (None, ""):
@@ -152,7 +150,7 @@ def _rule(obj: Any, path: str) -> Rule:
         if kind == "NUM":
             if varname.upper() != "AGE":
                 raise CohortQueryError(
-                    f"{path}.varname", f"numeric person rules are \"AGE\", got {varname!r}"
+                    f"{path}.varname", f'numeric person rules are "AGE", got {varname!r}'
                 )
             rule = Rule(domain, exclude=exclude, age=_bounds(value, f"{path}.value"))
         else:
@@ -178,7 +176,7 @@ def _rule(obj: Any, path: str) -> Rule:
         if domain is not Domain.MEASUREMENT or not eq or not concept:
             raise CohortQueryError(
                 f"{path}.varname",
-                "numeric rules are measurements named \"SYSTEM=code\", e.g. \"OMOP=3020630\"",
+                'numeric rules are measurements named "SYSTEM=code", e.g. "OMOP=3020630"',
             )
         codes = (Code(system, concept),)
         measured: Range | None = _bounds(value, f"{path}.value")
@@ -201,7 +199,7 @@ def from_jsonable(document: Any) -> RQuestQuery:
         raise CohortQueryError("$", f"expected an object, got {type(document).__name__}")
     cohort = document.get("cohort")
     if not isinstance(cohort, dict):
-        raise CohortQueryError("$.cohort", "missing or not an object: expected {\"groups\": [...]}")
+        raise CohortQueryError("$.cohort", 'missing or not an object: expected {"groups": [...]}')
     groups_json = cohort.get("groups")
     if not isinstance(groups_json, list) or not groups_json:
         raise CohortQueryError("$.cohort.groups", "expected a non-empty list of groups")
