@@ -462,6 +462,8 @@ from fedsafe.cli.debugging import report_dataset, test_definition  # noqa: E402 
 app.command("test-definition")(test_definition)
 app.command("report-dataset")(report_dataset)
 
+from fedsafe.cli.cohort import cohort_app  # noqa: E402 - after app, which it joins
 from fedsafe.cli.quality import backend_app  # noqa: E402 - after app, which it joins
 
 app.add_typer(backend_app)
+app.add_typer(cohort_app)
