@@ -29,8 +29,15 @@ FORMATS = ("rquest", "fedsafe")
 DISTRIBUTIONS = {"GENERIC": "codes", "DEMOGRAPHICS": "demographics"}
 
 
-def detect_format(document: Any) -> str:
-    """``rquest`` for documents with ``cohort`` or ``analysis``, else ``fedsafe``."""
+def detect_format(document: Any, form: str | None = None) -> str:
+    """``form`` checked, or ``rquest`` for documents with ``cohort`` or ``analysis``, else
+    ``fedsafe``."""
+    if form is not None:
+        if form not in FORMATS:
+            raise CohortQueryError(
+                "--format", f"expected one of {', '.join(FORMATS)}, got {form!r}"
+            )
+        return form
     if isinstance(document, dict) and ("cohort" in document or "analysis" in document):
         return "rquest"
     return "fedsafe"
@@ -70,9 +77,7 @@ def answer(
 ) -> dict[str, Any]:
     """Answer one query document on this backend; see the module docstring."""
     policy = policy or CohortCountPolicy()
-    form = form or detect_format(document)
-    if form not in FORMATS:
-        raise CohortQueryError("--format", f"expected one of {', '.join(FORMATS)}, got {form!r}")
+    form = detect_format(document, form)
     ref = reference_date or datetime.date.today()
     if form == "rquest" and isinstance(document, dict) and "analysis" in document:
         kind, uuid, collection = parse_distribution(document)
@@ -105,7 +110,7 @@ def answer(
 def reads(document: Any, reference_date: datetime.date, form: str | None = None) -> qm.Dataset:
     """A dataset reading what the query reads: checks the query before any data is touched,
     names the tables to check in a database, and steers dummy data towards the query's codes."""
-    form = form or detect_format(document)
+    form = detect_format(document, form)
     everyone = patients.exists_for_patient()._node
     if form == "rquest" and isinstance(document, dict) and "analysis" in document:
         parse_distribution(document)
