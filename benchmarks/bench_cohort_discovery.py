@@ -1,0 +1,151 @@
+"""Benchmark a cohort-discovery availability query against a hand-written SQL count.
+
+Usage::
+
+    python benchmarks/bench_cohort_discovery.py                   # 1,000,000 patients
+    python benchmarks/bench_cohort_discovery.py --patients 100000 # quick run
+
+Both contenders run in this process on the same DuckDB file of synthetic core-schema data
+(``synthetic_core.py``, reused from ``--data-dir`` when already built): fedsafe answers a
+fedsafe-form query through :func:`fedsafe.cohort.answer.answer_count` (parse, compile through
+the query model, run, policy, audit record) with an empty ledger; the baseline is one SQL
+``COUNT`` written by hand for the same patients. They alternate ``--repeat`` times and medians
+are reported; the raw counts must agree, otherwise the timing means nothing. A second fedsafe
+figure is with a ledger of ``--ledger`` earlier answered queries, which the ledger compares in
+the same scan.
+
+Goal: fedsafe under 2 s at 1,000,000 patients. Exit status 0 goal met, 1 counts differ,
+2 goal not met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import synthetic_core  # noqa: E402
+
+REF = datetime.date(2024, 12, 31)
+GOAL_SECONDS = 2.0
+
+
+def query_document(dm: list[str], oa: list[str], opioids: list[str]) -> dict:
+    """Diabetes in the last 24 months or osteoarthritis ever; female, 40-80; no strong opioid."""
+    return {
+        "reference_date": REF.isoformat(),
+        "groups_oper": "AND",
+        "groups": [
+            {
+                "rules_oper": "OR",
+                "rules": [
+                    {"domain": "condition", "codes": [f"snomedct:{c}" for c in dm],
+                     "time": {"within_months": 24}},
+                    {"domain": "condition", "codes": [f"snomedct:{c}" for c in oa]},
+                ],
+            },
+            {"rules": [{"domain": "person", "sex": "female", "age": {"low": 40, "high": 80}}]},
+            {"rules": [{"domain": "drug", "codes": [f"dmd:{c}" for c in opioids],
+                        "exclude": True}]},
+        ],
+    }  # fmt: skip
+
+
+def baseline_sql(dm: list[str], oa: list[str], opioids: list[str]) -> str:
+    def quoted(codes: list[str]) -> str:
+        return ", ".join(f"'{c}'" for c in codes)
+
+    return f"""
+    SELECT count(*) FROM patients p
+    WHERE p.sex = 'female'
+      AND date_diff('year', p.date_of_birth, DATE '{REF}')
+          - CASE WHEN strftime(p.date_of_birth, '%m-%d') > '{REF:%m-%d}' THEN 1 ELSE 0 END
+          BETWEEN 40 AND 80
+      AND (EXISTS (SELECT 1 FROM clinical_events e WHERE e.patient_id = p.patient_id
+                   AND e.snomedct_code IN ({quoted(dm)})
+                   AND e.date > DATE '2022-12-31' AND e.date <= DATE '{REF}')
+           OR EXISTS (SELECT 1 FROM clinical_events e WHERE e.patient_id = p.patient_id
+                      AND e.snomedct_code IN ({quoted(oa)})))
+      AND NOT EXISTS (SELECT 1 FROM medications m WHERE m.patient_id = p.patient_id
+                      AND m.dmd_code IN ({quoted(opioids)}))
+    """
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--ledger", type=int, default=5)
+    parser.add_argument("--data-dir", type=Path, default=BENCH_DIR / "data")
+    args = parser.parse_args(argv)
+
+    import ibis
+
+    from fedsafe.cohort import fedsafe_form
+    from fedsafe.cohort.answer import answer_count
+    from fedsafe.cohort.audit import AuditLog
+
+    db = (
+        args.data_dir
+        / f"core-{args.patients}-seed{args.seed}-v{synthetic_core.DATA_VERSION}.duckdb"
+    )
+    if not db.exists():
+        print(f"generating {args.patients:,} patients into {db} ...", flush=True)
+        synthetic_core.write_duckdb(db, args.patients, args.seed)
+    dm = synthetic_core.read_codes(synthetic_core.DM_CODELIST, "code")
+    oa = synthetic_core.read_codes(synthetic_core.OA_CODELIST, "code")
+    opioids = synthetic_core.read_codes(synthetic_core.OPIOID_CODELIST, "dmd_id")
+    document = query_document(dm, oa, opioids)
+    sql = baseline_sql(dm, oa, opioids)
+
+    connection = ibis.duckdb.connect(str(db), read_only=True)
+    raw = connection.raw_sql  # the baseline uses the same DuckDB connection
+    scratch = Path(tempfile.mkdtemp(prefix="bench-cohort-discovery-"))
+    fedsafe_times, baseline_times, ledger_times = [], [], []
+    base_count = None
+    for i in range(args.repeat):
+        started = time.perf_counter()
+        base_count = raw(sql).fetchone()[0]
+        baseline_times.append(time.perf_counter() - started)
+
+        log = AuditLog(scratch / f"audit-{i}.jsonl")
+        started = time.perf_counter()
+        answer = answer_count(fedsafe_form.from_jsonable(document), connection, audit=log)
+        fedsafe_times.append(time.perf_counter() - started)
+        fedsafe_raw = next(log.records())["raw_count"]
+        if fedsafe_raw != base_count:
+            print(f"counts differ: fedsafe {fedsafe_raw:,}, hand-written SQL {base_count:,}")
+            return 1
+
+    # A ledger of earlier answers: the same query narrowed by age, one per earlier answer.
+    log = AuditLog(scratch / "audit-ledger.jsonl")
+    for k in range(args.ledger):
+        earlier = fedsafe_form.from_jsonable(document)
+        narrowed = fedsafe_form.to_jsonable(earlier)
+        narrowed["groups"][1]["rules"][0]["age"] = {"low": 40 + 5 * k, "high": 80}
+        answer_count(fedsafe_form.from_jsonable(narrowed), connection, audit=log)
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        answer = answer_count(fedsafe_form.from_jsonable(document), connection, audit=log)
+        ledger_times.append(time.perf_counter() - started)
+        assert answer.status == "ok"
+
+    fed, base, led = (statistics.median(t) for t in (fedsafe_times, baseline_times, ledger_times))
+    print(f"patients: {args.patients:,}; raw count {base_count:,} (both)")
+    print(f"hand-written SQL count: {base:.3f} s (median of {args.repeat})")
+    print(f"fedsafe answer_count:   {fed:.3f} s  ratio {fed / base:.2f}x")
+    print(f"  with a ledger of {args.ledger}:  {led:.3f} s  ratio {led / base:.2f}x")
+    print(f"goal: fedsafe under {GOAL_SECONDS:.0f} s: {'met' if fed < GOAL_SECONDS else 'NOT met'}")
+    return 0 if fed < GOAL_SECONDS else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
