@@ -8,10 +8,11 @@ emergency admissions, admissions with a colorectal cancer diagnosis anywhere in 
 import argparse
 import datetime
 
-from codelists import cancer, colorectal_icd10
 from ehrql import create_dataset, days
 from ehrql.tables.tpp import clinical_events, ons_deaths, patients, practice_registrations
 from hospital import admissions_within, emergency
+
+from codelists import cancer, colorectal_icd10
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--index-date", type=datetime.date.fromisoformat, default="2022-01-01")

@@ -1,8 +1,9 @@
 """Hospital admissions around a date, as the study's definitions use them."""
 
-from codelists import emergency_admission_methods
 from ehrql import days
 from ehrql.tables.tpp import apcs
+
+from codelists import emergency_admission_methods
 
 
 def admissions_within(start, length_days):

@@ -6,10 +6,11 @@ diabetes code recorded by then; described by age band, sex, ethnicity, deprivati
 
 import argparse
 
-from codelists import diabetes
 from ehrql import create_dataset
 from ehrql.tables.tpp import addresses, clinical_events, patients, practice_registrations
 from variables import age_band, latest_ethnicity, registered_on
+
+from codelists import diabetes
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--index-date", default="2023-03-31")

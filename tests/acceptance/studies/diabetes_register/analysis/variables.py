@@ -1,8 +1,9 @@
 """Variables this study shares between its definitions."""
 
-from codelists import ethnicity6
 from ehrql import case, when
 from ehrql.tables.tpp import clinical_events, practice_registrations
+
+from codelists import ethnicity6
 
 
 def registered_on(date):

@@ -5,10 +5,11 @@ period, the time waited, the priority, a previous osteoarthritis diagnosis, and 
 prescriptions from a chosen codelist fell in the weeks before the clock stopped.
 """
 
-from codelists import medicines, orthopaedic_functions, osteoarthritis
 from config import args
 from ehrql import create_dataset, weeks
 from ehrql.tables.tpp import clinical_events, medications, patients, wl_clockstops
+
+from codelists import medicines, orthopaedic_functions, osteoarthritis
 
 completed = wl_clockstops.where(
     wl_clockstops.activity_treatment_function_code.is_in(orthopaedic_functions)
