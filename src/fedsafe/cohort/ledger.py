@@ -46,10 +46,12 @@ class Scan:
 def scan(
     population: qm.Series, earlier: list[tuple[int, qm.Series]], connection: ibis.BaseBackend
 ) -> Scan:
-    """The new query's raw count and its overlaps with ``earlier`` (seq, population), one scan."""
-    if not earlier:
-        table = compile_dataset(qm.Dataset(population, ()), connection)
-        return Scan(int(table.count().execute()), ())
+    """The new query's raw count and its overlaps with ``earlier`` (seq, population), one scan.
+
+    The query is a column over all patients rather than the dataset's population even with no
+    earlier answers: on DuckDB that plan is 2-3 times faster (3.9 s against 9 s over a million
+    patients in benchmarks/bench_cohort_discovery.py).
+    """
     variables = [("q", population)] + [(f"p{i}", pop) for i, (_, pop) in enumerate(earlier)]
     table = compile_dataset(
         qm.Dataset(patients.exists_for_patient()._node, tuple(variables)), connection
