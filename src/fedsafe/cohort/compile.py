@@ -118,7 +118,9 @@ def _rule(rule: Rule, ref: datetime.date, path: str) -> Any:
             condition = condition & _in_window(death.date, rule, ref)
         if rule.age is not None:
             condition = condition & _between(patients.age_on(death.date), rule.age, whole=True)
-        exists = condition
+        # Null cause columns (and patients with no death) make the test null rather than
+        # false; made two-valued so that an excluded ICD-10 rule counts them as "not matching".
+        exists = condition.when_null_then(False)
     else:
         table = medications if rule.domain is Domain.DRUG else clinical_events
         column = table.dmd_code if rule.domain is Domain.DRUG else table.snomedct_code
