@@ -455,6 +455,7 @@ from fedsafe.cli import codelists, pipeline  # noqa: E402, F401 - they register 
 from fedsafe.cli import combine as _combine  # noqa: E402, F401
 from fedsafe.cli import measures as _measures  # noqa: E402, F401
 from fedsafe.cli.airlock import airlock_app  # noqa: E402
+from fedsafe.cli.cohort import cohort_app  # noqa: E402
 from fedsafe.cli.debugging import report_dataset, test_definition  # noqa: E402
 from fedsafe.cli.disclosure import check_outputs  # noqa: E402
 from fedsafe.cli.quality import backend_app  # noqa: E402
@@ -464,3 +465,4 @@ app.command("test-definition")(test_definition)
 app.command("report-dataset")(report_dataset)
 app.add_typer(backend_app)
 app.add_typer(airlock_app)
+app.add_typer(cohort_app)
