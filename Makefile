@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format benchmark clean
+.PHONY: install system-deps demo test lint format benchmark clean
 
 install: $(STAMP)
 
@@ -27,7 +27,13 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+# The coordinator's tests need a real PostgreSQL server and Debian's chromium (browser tests).
+system-deps:
+	@{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
+		|| { apt-get update -q && apt-get install -y -q postgresql; }
+	@test -x /usr/bin/chromium || { apt-get update -q && apt-get install -y -q chromium; }
+
+test: lint system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 benchmark: install

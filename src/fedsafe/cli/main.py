@@ -432,3 +432,7 @@ def create_dummy_tables(
 from fedsafe.cli.disclosure import check_outputs  # noqa: E402 - after app, which it joins
 
 app.command("check-outputs")(check_outputs)
+
+from fedsafe.cli.coordinator import coordinator_app  # noqa: E402 - after app, which it joins
+
+app.add_typer(coordinator_app, name="coordinator")
