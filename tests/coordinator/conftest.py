@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from fedsafe.coordinator.setup_records import add_backend, create_project, create_workspace
@@ -37,3 +39,20 @@ def backends(db):
 def _fast_passwords(settings):
     """Test users need no slow password hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """An empty, migrated coordinator database file, made once and copied per test."""
+    from coordinator.live import in_coordinator
+
+    path = tmp_path_factory.mktemp("template") / "coordinator.sqlite3"
+    in_coordinator(f"sqlite:///{path}", "result = 0")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, migrated_sqlite):
+    path = tmp_path / "coordinator.sqlite3"
+    shutil.copy(migrated_sqlite, path)
+    return f"sqlite:///{path}"

@@ -11,9 +11,11 @@ import json
 import os
 import queue
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,17 +121,36 @@ def in_coordinator(database: str, code: str) -> object:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def seed_request(database: str, backends: str = '"all"', actions: str = '["a", "b"]') -> int:
-    """A user, project, workspace and one request; returns the request id."""
-    return in_coordinator(
-        database,
-        f"""
-user = User.objects.filter(username="rita").first()
-user = user or User.objects.create_user("rita", password="x" * 12)
-project = Project.objects.filter(name="p").first() or create_project(user, "p")
-ws = Workspace.objects.filter(name="w").first() or create_workspace(
-    user, project, "w", "https://example.org/study.git", "main")
-spec = RequestSpec(actions={actions}, backends={backends}, reason="testing", commit="a" * 40)
-result = create_job_request(user, ws, spec).pk
+def seed(
+    database: str,
+    backends: dict[str, str],
+    actions: list[str] | None = None,
+    requested: str | list[str] = "all",
+) -> tuple[dict[str, str], int | None]:
+    """Backends (name -> provided tables), a user, project and workspace, and, if ``actions``
+    are given, one request: one subprocess, so tests stay quick. Returns tokens and request id.
+    """
+    return tuple(
+        in_coordinator(
+            database,
+            f"""
+from fedsafe.coordinator.setup_records import add_backend
+tokens = {{name: add_backend(name, tables).token for name, tables in {backends!r}.items()}}
+user = User.objects.create_user("rita", password="x" * 12)
+ws = create_workspace(user, create_project(user, "p"), "w", "https://example.org/study.git", "main")
+request_id = None
+if {actions!r}:
+    spec = RequestSpec(actions={actions!r}, backends={requested!r}, reason="testing",
+                       commit="a" * 40)
+    request_id = create_job_request(user, ws, spec).pk
+result = [tokens, request_id]
 """,
+        )
     )
+
+
+def query(database: str, sql: str, *params: object) -> list[tuple]:
+    """Read the coordinator's SQLite database directly, as an auditor would."""
+    path = database.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path)) as connection:
+        return connection.execute(sql, params).fetchall()
