@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from fedsafe.agent_protocol.states import JobState
 
@@ -29,6 +29,18 @@ __all__ = [
 MAX_MESSAGE_CHARS = 200
 MAX_BODY_BYTES = 4096  # a report is a few hundred bytes; anything bigger is not a report
 MAX_LEASE_BATCH = 10
+MAX_PROVIDED_TABLES = 40  # with names of up to 64 characters, still within MAX_BODY_BYTES
+
+
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+# For JSON's integers (4 or 4.0, as JSON Schema allows), but never true/false, which pydantic's
+# lax mode would otherwise read as 1 and 0.
+NO_BOOL = BeforeValidator(_not_a_bool)
 
 # One line of printable text: no newlines, tabs or other control characters, so a multi-line
 # traceback or log excerpt cannot be smuggled into the summary.
@@ -52,7 +64,7 @@ class _Strict(BaseModel):
 class LeaseIn(_Strict):
     """Ask for up to ``max_jobs`` pending jobs of the calling backend."""
 
-    max_jobs: int = Field(default=1, ge=1, le=MAX_LEASE_BATCH)
+    max_jobs: Annotated[int, Field(ge=1, le=MAX_LEASE_BATCH), NO_BOOL] = 1
 
 
 class JobOut(_Strict):
@@ -89,7 +101,7 @@ class StateReport(_Strict):
     state: JobState
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    exit_code: int | None = Field(default=None, ge=-255, le=255)
+    exit_code: Annotated[int, Field(ge=-255, le=255), NO_BOOL] | None = None
     error_class: ErrorClass | None = None
     message: SafeMessage | None = None
 
@@ -97,7 +109,7 @@ class StateReport(_Strict):
 class ProvidesIn(_Strict):
     """The logical tables a backend provides, so "all backends that can run it" is real."""
 
-    tables: list[TableName] = Field(max_length=200)
+    tables: list[TableName] = Field(max_length=MAX_PROVIDED_TABLES)
 
 
 class BackendInfo(_Strict):

@@ -124,7 +124,34 @@ def put_provides(request: HttpRequest, body: ProvidesIn) -> BackendInfo:
     return BackendInfo(name=backend.name, provides=backend.provides)
 
 
-@api.post("/jobs/lease", response={200: list[JobOut], **ERRORS}, tags=["jobs"])
+# OpenAPI links: a leased job's id and lease id feed its heartbeat and reports, so clients and
+# tools (schemathesis's stateful tests) can follow the protocol from the document alone.
+_LEASE_LINKS = {
+    "responses": {
+        "200": {
+            "links": {
+                name: {
+                    "operationId": operation,
+                    "parameters": {"path.job_id": "$response.body#/0/id"},
+                    "requestBody": {"lease_id": "$response.body#/0/lease_id", **extra},
+                }
+                for name, operation, extra in (
+                    ("Heartbeat", "heartbeat", {}),
+                    ("ReportRunning", "report_state", {"state": "running"}),
+                )
+            }
+        }
+    }
+}
+
+
+@api.post(
+    "/jobs/lease",
+    response={200: list[JobOut], **ERRORS},
+    tags=["jobs"],
+    operation_id="lease_jobs",
+    openapi_extra=_LEASE_LINKS,
+)
 def lease_jobs(request: HttpRequest, body: LeaseIn) -> list[JobOut]:
     """Lease up to ``max_jobs`` pending jobs of this backend. Each comes with a ``lease_id``
     that heartbeats and reports must quote; a lease not renewed in time expires and the job is
@@ -157,6 +184,7 @@ def get_job(request: HttpRequest, job_id: int = JobId) -> JobOut:
     "/jobs/{job_id}/heartbeat",
     response={200: HeartbeatOut, 404: Error, 409: Error, **ERRORS},
     tags=["jobs"],
+    operation_id="heartbeat",
 )
 def post_heartbeat(request: HttpRequest, body: HeartbeatIn, job_id: int = JobId) -> HeartbeatOut:
     """Renew the lease; the answer says whether a person has asked for the job to stop."""
@@ -172,6 +200,7 @@ def post_heartbeat(request: HttpRequest, body: HeartbeatIn, job_id: int = JobId)
     "/jobs/{job_id}/state",
     response={200: JobOut, 404: Error, 409: Error, **ERRORS},
     tags=["jobs"],
+    operation_id="report_state",
 )
 def post_state(request: HttpRequest, body: StateReport, job_id: int = JobId) -> JobOut:
     """Report a new state. Allowed for an agent: leased→running|failed, running→succeeded|
