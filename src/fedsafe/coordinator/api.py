@@ -47,7 +47,7 @@ class Error(Schema):
     detail: str
 
 
-class BackendToken_(HttpBearer):
+class BackendTokenAuth(HttpBearer):
     """A live token of one backend; a revoked or unknown token is refused and audited."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Backend | None:
@@ -72,7 +72,7 @@ api = NinjaAPI(
         "How a backend's agent pulls jobs from the coordinator and reports back only states, "
         "timings, exit codes and a short error summary."
     ),
-    auth=BackendToken_(),
+    auth=BackendTokenAuth(),
     urls_namespace="agent_api",
 )
 
