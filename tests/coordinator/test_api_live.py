@@ -11,6 +11,7 @@ import pytest
 
 from coordinator.agent_client import AgentClient
 from coordinator.live import LiveCoordinator, cli, query, seed
+from fedsafe.agent_protocol.states import JobState
 
 
 @pytest.fixture
@@ -193,3 +194,32 @@ def test_a_backend_declares_the_tables_it_provides(world):
     assert [json.loads(d) for (d,) in audited] == [
         {"before": ["patients"], "after": ["events", "patients"]}
     ]
+
+
+def test_the_openapi_document_is_served_with_the_contract(world):
+    server, _, _ = world
+    document = httpx.get(f"{server.url}/api/agent/v1/openapi.json").json()
+    assert set(document["paths"]) == {
+        "/api/agent/v1/backend",
+        "/api/agent/v1/backend/provides",
+        "/api/agent/v1/jobs/lease",
+        "/api/agent/v1/jobs",
+        "/api/agent/v1/jobs/{job_id}",
+        "/api/agent/v1/jobs/{job_id}/heartbeat",
+        "/api/agent/v1/jobs/{job_id}/state",
+    }
+    schemes = document["components"]["securitySchemes"]
+    assert [s["scheme"] for s in schemes.values()] == ["bearer"]
+    report = document["components"]["schemas"]["StateReport"]
+    assert report["additionalProperties"] is False
+    assert set(report["properties"]) == {
+        "lease_id",
+        "state",
+        "started_at",
+        "finished_at",
+        "exit_code",
+        "error_class",
+        "message",
+    }
+    states = document["components"]["schemas"]["JobState"]["enum"]
+    assert states == [s.value for s in JobState]
