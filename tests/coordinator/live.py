@@ -154,3 +154,26 @@ def query(database: str, sql: str, *params: object) -> list[tuple]:
     path = database.removeprefix("sqlite:///")
     with closing(sqlite3.connect(path)) as connection:
         return connection.execute(sql, params).fetchall()
+
+
+def bare_repo(tmp_path) -> tuple[str, str]:
+    """A local git repository with one commit on main, as the workspace's code."""
+    work, bare = tmp_path / "work", tmp_path / "study.git"
+    git = [
+        "git",
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.org",
+        "-c",
+        "init.defaultBranch=main",
+    ]
+    subprocess.run([*git, "init", "-q", str(work)], check=True)
+    (work / "project.yaml").write_text("version: '1'\n")
+    subprocess.run([*git, "-C", str(work), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-qm", "study"], check=True)
+    subprocess.run([*git, "clone", "-q", "--bare", str(work), str(bare)], check=True)
+    head = subprocess.run(
+        ["git", "-C", str(bare), "rev-parse", "main"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return f"file://{bare}", head

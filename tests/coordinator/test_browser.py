@@ -5,13 +5,12 @@ read the public log without logging in."""
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from coordinator.agent_client import AgentClient
-from coordinator.live import LiveCoordinator, seed
+from coordinator.live import LiveCoordinator, bare_repo, seed
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -37,29 +36,6 @@ def page():
             yield page
         finally:
             browser.close()
-
-
-def bare_repo(tmp_path) -> tuple[str, str]:
-    """A local git repository with one commit on main, as the workspace's code."""
-    work, bare = tmp_path / "work", tmp_path / "study.git"
-    git = [
-        "git",
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@example.org",
-        "-c",
-        "init.defaultBranch=main",
-    ]
-    subprocess.run([*git, "init", "-q", str(work)], check=True)
-    (work / "project.yaml").write_text("version: '1'\n")
-    subprocess.run([*git, "-C", str(work), "add", "."], check=True)
-    subprocess.run([*git, "-C", str(work), "commit", "-qm", "study"], check=True)
-    subprocess.run([*git, "clone", "-q", "--bare", str(work), str(bare)], check=True)
-    head = subprocess.run(
-        ["git", "-C", str(bare), "rev-parse", "main"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    return f"file://{bare}", head
 
 
 def test_request_a_run_on_all_backends_and_watch_it(page: Page, sqlite_url, tmp_path):

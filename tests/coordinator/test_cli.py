@@ -3,7 +3,7 @@ refused with ``error: ...`` and exit status 2, changing nothing."""
 
 from __future__ import annotations
 
-from coordinator.live import cli, query
+from coordinator.live import bare_repo, cli, in_coordinator, query, seed
 
 
 def test_add_backend_prints_its_token_once_and_stores_only_a_hash(sqlite_url):
@@ -55,3 +55,28 @@ def test_a_bad_database_url_is_refused_before_anything_starts(tmp_path):
     done = cli("serve", database=f"sqlite:///{tmp_path}/missing/c.db")
     assert done.returncode == 2
     assert "does not exist" in done.stderr
+
+
+def test_run_schedules_fires_a_due_schedule_at_the_branch_head(sqlite_url, tmp_path):
+    repo_url, head = bare_repo(tmp_path)
+    seed(sqlite_url, {"north": "events"})
+    in_coordinator(
+        sqlite_url,
+        f"""
+from datetime import UTC, datetime
+from fedsafe.coordinator.schedules import create_schedule
+ws = create_workspace(User.objects.get(), Project.objects.get(), "nightly", {repo_url!r}, "main")
+spec = RequestSpec(actions="measures", backends="all", reason="nightly", needed_tables="events")
+long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+result = create_schedule(User.objects.get(), ws, "0 2 * * *", spec, long_ago).pk
+""",
+    )
+    done = cli("run-schedules", "--once", database=sqlite_url)
+    assert done.returncode == 0, done.stderr
+    assert "request 1" in done.stderr
+    assert query(sqlite_url, 'SELECT "commit", requested_backends FROM coordinator_jobrequest') == [
+        (head, '"all"')
+    ]
+    again = cli("run-schedules", "--once", database=sqlite_url)
+    assert again.returncode == 0 and "request" not in again.stderr
+    assert query(sqlite_url, "SELECT count(*) FROM coordinator_jobrequest") == [(1,)]
