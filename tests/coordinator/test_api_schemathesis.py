@@ -53,6 +53,7 @@ def test_the_agent_api_conforms_to_its_openapi_document(sqlite_url, tmp_path):
             capture_output=True,
             text=True,
             check=False,
+            cwd=tmp_path,  # its cache goes there, not into the repository
         )
     finally:
         server.stop()
