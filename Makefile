@@ -4,13 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Debian's chromium for the airlock's browser tests (Playwright drives it; never `playwright install`).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		command -v apt-get >/dev/null 2>&1 || { echo "error: the browser tests need chromium at /usr/bin/chromium"; exit 1; }; \
-		apt-get update -q && apt-get install -y -q chromium; }
-
-.PHONY: install r chromium demo test lint format benchmark clean
+.PHONY: install r system-deps demo test lint format benchmark clean
 
 install: $(STAMP)
 
@@ -39,7 +33,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint r chromium
+# Real servers and a real browser for the tests: PostgreSQL (coordinator, engines) and Debian's
+# chromium, driven by Playwright (never `playwright install`: there is no download).
+system-deps:
+	@{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
+		|| { apt-get update -q && apt-get install -y -q postgresql; }
+	@test -x /usr/bin/chromium || { apt-get update -q && apt-get install -y -q chromium; }
+
+test: lint r system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 benchmark: install

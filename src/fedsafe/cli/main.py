@@ -456,6 +456,7 @@ from fedsafe.cli import combine as _combine  # noqa: E402, F401
 from fedsafe.cli import measures as _measures  # noqa: E402, F401
 from fedsafe.cli.airlock import airlock_app  # noqa: E402
 from fedsafe.cli.cohort import cohort_app  # noqa: E402
+from fedsafe.cli.coordinator import coordinator_app  # noqa: E402
 from fedsafe.cli.debugging import report_dataset, test_definition  # noqa: E402
 from fedsafe.cli.disclosure import check_outputs  # noqa: E402
 from fedsafe.cli.quality import backend_app  # noqa: E402
@@ -466,3 +467,4 @@ app.command("report-dataset")(report_dataset)
 app.add_typer(backend_app)
 app.add_typer(airlock_app)
 app.add_typer(cohort_app)
+app.add_typer(coordinator_app, name="coordinator")

@@ -1,0 +1,163 @@
+"""``fedsafe coordinator ...``: run the coordinator and manage its users and backends.
+
+Every command takes ``--database URL`` (or ``FEDSAFE_COORDINATOR_DATABASE``) and brings the
+database's tables up to date before doing anything else.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+__all__ = ["coordinator_app"]
+
+coordinator_app = typer.Typer(
+    help="The coordinator: web app, public jobs log and agent API.", no_args_is_help=True
+)
+
+DatabaseOption = Annotated[
+    str,
+    typer.Option(
+        "--database",
+        envvar="FEDSAFE_COORDINATOR_DATABASE",
+        help="sqlite:///path or postgresql://user:password@host:port/name.",
+    ),
+]
+DEFAULT_DB = "sqlite:///fedsafe-coordinator.sqlite3"
+
+
+def _errors(ctx: typer.Context):
+    from fedsafe.cli.main import _reporting_errors
+
+    return _reporting_errors(ctx)
+
+
+@coordinator_app.command("serve")
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free port).")] = 8000,
+    database: DatabaseOption = DEFAULT_DB,
+    lease_seconds: Annotated[
+        int,
+        typer.Option("--lease-seconds", min=1, help="How long a lease lasts without heartbeat."),
+    ] = 300,
+) -> None:
+    """Serve the web app, the public jobs log and the agent API."""
+    with _errors(ctx):
+        from fedsafe.coordinator.runtime import configure, serve
+
+        configure(database, lease_seconds)
+        serve(host, port)
+
+
+@coordinator_app.command("createuser")
+def createuser(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The new user's login name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    staff: Annotated[bool, typer.Option("--staff", help="May cancel anyone's requests.")] = False,
+    database: DatabaseOption = DEFAULT_DB,
+) -> None:
+    """Create a user who can log in to the web app."""
+    with _errors(ctx) as console:
+        from fedsafe.coordinator.runtime import configure
+
+        configure(database)
+        from fedsafe.coordinator.users import create_user
+
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        create_user(username, password, staff=staff)
+        console.print(f"created user {username}")
+
+
+@coordinator_app.command("add-backend")
+def add_backend(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The backend's name, e.g. north.")],
+    provides: Annotated[
+        str, typer.Option("--provides", help="Logical tables it provides, comma separated.")
+    ] = "",
+    database: DatabaseOption = DEFAULT_DB,
+) -> None:
+    """Register a backend and print its agent's token (shown this once; only a hash is kept)."""
+    with _errors(ctx) as console:
+        from fedsafe.coordinator.runtime import configure
+
+        configure(database)
+        from fedsafe.coordinator.setup_records import add_backend as add
+
+        new = add(name, provides)
+        console.print(f"added backend {new.backend.name}; its token (shown only now):")
+        typer.echo(new.token)
+
+
+@coordinator_app.command("issue-token")
+def issue_token(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The backend's name.")],
+    database: DatabaseOption = DEFAULT_DB,
+) -> None:
+    """Give a backend another token (e.g. after revoking a leaked one); shown this once."""
+    with _errors(ctx):
+        from fedsafe.coordinator.runtime import configure
+
+        configure(database)
+        from fedsafe.coordinator.setup_records import new_backend_token
+
+        typer.echo(new_backend_token(name))
+
+
+@coordinator_app.command("revoke-backend")
+def revoke_backend(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The backend's name.")],
+    database: DatabaseOption = DEFAULT_DB,
+) -> None:
+    """Revoke every token of a backend; its agent is refused from now on."""
+    with _errors(ctx) as console:
+        from fedsafe.coordinator.runtime import configure
+
+        configure(database)
+        from fedsafe.coordinator.setup_records import revoke_backend_tokens
+
+        count = revoke_backend_tokens(name)
+        console.print(f"revoked {count} token{'' if count == 1 else 's'} of {name}")
+
+
+@coordinator_app.command("run-schedules")
+def run_schedules(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Fire what is due now, then stop.")] = False,
+    interval: Annotated[int, typer.Option("--interval", min=1, help="Seconds between looks.")] = 30,
+    database: DatabaseOption = DEFAULT_DB,
+) -> None:
+    """Create job requests for schedules whose time has come (and expire stale leases)."""
+    with _errors(ctx) as console:
+        from fedsafe.coordinator.runtime import configure
+
+        configure(database)
+        from django.utils import timezone
+
+        from fedsafe.coordinator.leases import expire_leases
+        from fedsafe.coordinator.schedules import run_due_schedules
+
+        while True:
+            now = timezone.now()
+            expire_leases(now)
+            for firing in run_due_schedules(now):
+                if firing.error:
+                    console.print(f"schedule {firing.schedule_id}: {firing.error}")
+                else:
+                    console.print(f"schedule {firing.schedule_id}: request {firing.request_id}")
+            if once:
+                return
+            time.sleep(interval)

@@ -1,0 +1,22 @@
+"""URL routes: web pages, the public log and the agent API."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from fedsafe.coordinator import views
+from fedsafe.coordinator.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="coordinator/login.html"),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("workspaces/<str:name>/", views.workspace, name="workspace"),
+    path("jobs/", views.jobs_log, name="jobs_log"),
+    path("jobs/<int:pk>/", views.request_detail, name="request"),
+    path("jobs/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("api/agent/v1/", api.urls),
+]
