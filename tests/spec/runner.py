@@ -27,14 +27,22 @@ def _raw(value: Any) -> Any:
     return value.value if hasattr(value, "system_id") else value
 
 
+# Live connections to the server engines, set by conftest for the engines under test.
+SERVERS: dict[str, Any] = {}
+
+
 def connect(engine: str, data: dict[Any, list[dict[str, Any]]]) -> ibis.BaseBackend:
-    """A fresh database of the named engine holding exactly these tables."""
+    """A database of the named engine holding exactly these tables (replacing earlier ones)."""
     if engine == "duckdb":
         backend = ibis.duckdb.connect()
-    else:  # pragma: no cover - engines are added here as they arrive
+    elif engine == "sqlite":
+        backend = ibis.sqlite.connect()
+    elif engine in SERVERS:
+        backend = SERVERS[engine]
+    else:
         raise ValueError(f"no spec engine {engine!r}")
     for table, rows in data.items():
-        backend.create_table(table.name, arrow_table(table, rows))
+        backend.create_table(table.name, arrow_table(table, rows), overwrite=True)
     return backend
 
 
