@@ -96,5 +96,11 @@ def spark_session():  # -> pyspark.sql.SparkSession
         .config("spark.default.parallelism", "1")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "1g")
+        .config("spark.ui.showConsoleProgress", "false")
+        # Tiny tables: re-planning at run time and generating Java code cost more than they
+        # save, and every stage is a scheduling round trip.
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.autoBroadcastJoinThreshold", "-1")
         .getOrCreate()
     )

@@ -22,6 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 import fedsafe
+from fedsafe.cli.backend import backend_app, dump_sql_on_backend, generate_on_backend
 from fedsafe.errors import DataSourceError, FedsafeError
 
 if TYPE_CHECKING:
@@ -164,6 +165,13 @@ ProjectDirOption = Annotated[
 ]
 
 
+BackendOption = Annotated[
+    Path | None,
+    typer.Option("--backend", help="A backend's TOML configuration: engine, mapping, policy."),
+]
+app.add_typer(backend_app, name="backend")
+
+
 @app.command("generate-dataset")
 def generate_dataset(
     ctx: typer.Context,
@@ -190,11 +198,16 @@ def generate_dataset(
     ] = None,
     param: ParamOption = None,
     project_dir: ProjectDirOption = None,
+    backend: BackendOption = None,
 ) -> None:
     """Run a dataset definition and write one row per patient in its population."""
     with _reporting_errors(ctx) as console:
         started = time.monotonic()
         params = parse_params(param or [])
+        if backend is not None:
+            if dsn is not None or dummy_tables is not None:
+                raise UsageError("give --backend alone, without --dsn or --dummy-tables")
+            return generate_on_backend(definition, backend, output, params, project_dir, console)
         source = _choose_source(dsn, dummy_tables)
 
         from fedsafe.io.writers import check_output_path, write_dataset
@@ -287,6 +300,7 @@ def dump_dataset_sql(
     ] = "duckdb",
     param: ParamOption = None,
     project_dir: ProjectDirOption = None,
+    backend: BackendOption = None,
 ) -> None:
     """Print the SQL a dataset definition compiles to, without running it."""
     with _reporting_errors(ctx):
@@ -294,6 +308,8 @@ def dump_dataset_sql(
         from fedsafe.loader import load_dataset_definition
 
         params = parse_params(param or [])
+        if backend is not None:
+            return typer.echo(dump_sql_on_backend(definition, backend, params, project_dir))
         if dialect not in SQL_DIALECTS:
             raise UsageError(
                 f"unknown SQL dialect {dialect!r}: supported are " + ", ".join(SQL_DIALECTS)
