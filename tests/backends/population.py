@@ -28,8 +28,7 @@ def _date(rng: random.Random, start: int, end: int) -> datetime.date:
 def core_population(n: int = 300, seed: int = 3) -> dict[str, pa.Table]:
     rng = random.Random(seed)
     rows: dict[str, list[dict]] = {
-        t: []
-        for t in ("patients", "practice_registrations", "clinical_events", "medications")
+        t: [] for t in ("patients", "practice_registrations", "clinical_events", "medications")
     }
     rows["ons_deaths"] = []
     for pid in range(1, n + 1):

@@ -46,7 +46,7 @@ def _case_expr(con: Any, dataset: qm.Dataset, names: dict[str, str], index: int)
 
 
 def _decode(table: pa.Table, cases: dict[int, SpecCase], types: dict[int, str]) -> None:
-    for index, case in cases.items():
+    for case in cases.values():
         _RESULTS[case.name] = {}
     for row in table.to_pylist():
         index = row["case"]

@@ -16,6 +16,9 @@ to every day shift; Debian 12's SQLite is 3.40, so whole days are written withou
 Ibis builds a SQLite date from parts with ``printf``, which prints NULL as 0 (giving the year 0
 instead of NULL), so a NULL part makes the date NULL explicitly.
 
+Ibis writes ``(x IS NULL) IS NULL`` and ``(x IN (...)) IS NULL`` without the parentheses,
+which Spark refuses to parse; the operand of IS [NOT] NULL is always parenthesised.
+
 This module is the whole per-dialect layer: everything else is built from primitives every
 engine already agrees on (see ``compiler.py``).
 """
@@ -80,12 +83,24 @@ def _sqlite_date_from_parts(self, op, *, year, month, day):
     return self.if_(missing, sge.Null(), date)
 
 
+def _is_null(self, op, *, arg):
+    return sge.Is(this=sge.paren(arg), expression=sge.Null())
+
+
+def _not_null(self, op, *, arg):
+    return sge.Is(this=sge.paren(arg), expression=sge.Not(this=sge.Null()))
+
+
 def _register() -> None:
     from ibis.backends.sql.compilers import DuckDBCompiler, PySparkCompiler, SQLiteCompiler
 
     SQLiteCompiler.visit_DateFromYMD = _sqlite_date_from_parts  # type: ignore[method-assign]
     SQLiteCompiler.visit_DateAdd = _sqlite_date_shift(SQLiteCompiler.visit_DateAdd)  # type: ignore[method-assign]
     SQLiteCompiler.visit_DateSub = _sqlite_date_shift(SQLiteCompiler.visit_DateSub)  # type: ignore[method-assign]
+    # PySpark's own rule also counts NaN as NULL; fedsafe's semantics do not.
+    for compiler in (SQLGlotCompiler, PySparkCompiler):
+        compiler.visit_IsNull = _is_null  # type: ignore[method-assign]
+        compiler.visit_NotNull = _not_null  # type: ignore[method-assign]
     SQLGlotCompiler.visit_TruncatingDivide = _slash  # type: ignore[attr-defined]
     DuckDBCompiler.visit_TruncatingDivide = _int_div  # type: ignore[attr-defined]
     PySparkCompiler.visit_TruncatingDivide = _int_div  # type: ignore[attr-defined]
