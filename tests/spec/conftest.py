@@ -3,6 +3,7 @@
 import ibis
 import pytest
 
+from engine_servers import spark_session
 from spec import runner
 
 # Spark runs every case too, in batches (see spec/spark_batch.py): it costs about a second
@@ -41,4 +42,4 @@ def _servers(request: pytest.FixtureRequest) -> None:
         url = request.getfixturevalue("postgres_url")
         runner.SERVERS["postgres"] = ibis.connect(url)
     if engine == "spark" and "spark" not in runner.SERVERS:
-        runner.SERVERS["spark"] = ibis.pyspark.connect(request.getfixturevalue("spark"))
+        runner.SERVERS["spark"] = ibis.pyspark.connect(spark_session())

@@ -201,7 +201,7 @@ def _refuse_secrets(path: Path, raw: dict[str, Any], prefix: str = "") -> None:
                 raise BackendConfigError(
                     f"{path}: {where} contains a password; secrets must not be stored in the "
                     "configuration: write ${VAR} in its place (e.g. "
-                    "postgresql://user:${DB_PASSWORD}@host/db) and set VAR in the environment"
+                    "postgresql://user:${DB_PASSWORD}@host/db) and set the environment variable"
                 )
 
 
