@@ -85,7 +85,7 @@ def test_mistakes_are_named(tmp_path: Path, change, message: str) -> None:
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(BackendConfigError, match="nowhere.toml does not exist"):
+    with pytest.raises(BackendConfigError, match=r"nowhere\.toml does not exist"):
         load_config(tmp_path / "nowhere.toml")
 
 
