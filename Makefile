@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format benchmark clean
+.PHONY: install system-deps demo test lint format benchmark clean
 
 install: $(STAMP)
 
@@ -27,7 +27,15 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+# The tests run a real PostgreSQL server (initdb/pg_ctl) and Spark (Java 17): install them from
+# Debian's packages when they are missing (as root, as on CI).
+system-deps:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	@command -v java >/dev/null 2>&1 || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless; }
+
+test: lint system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 benchmark: install
