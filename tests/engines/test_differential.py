@@ -4,7 +4,7 @@ Queries and data come from the generators in ``query_model/test_serialize.py``; 
 expected value is worked out in plain Python from ``fedsafe.query_model.semantics`` (the
 oracle), and every executed engine must give exactly that. DuckDB, SQLite and PostgreSQL run
 every example (700 examples x 3 engines = 2,100 engine runs per CI run); Spark, at about a
-second per query, runs a smaller number.
+second per query, runs 15.
 """
 
 from __future__ import annotations
@@ -61,9 +61,13 @@ def connect(engine: str) -> ibis.BaseBackend:
 
 def run_on(engine: str, dataset: qm.Dataset, p_rows: dict, e_rows: dict) -> dict[int, dict]:
     backend = connect(engine)
-    backend.create_table(P.name, arrow_table(P, list(p_rows.values())), overwrite=True)
     e_all = [r for rows in e_rows.values() for r in rows]
-    backend.create_table(E.name, arrow_table(E, e_all), overwrite=True)
+    tables = {P.name: arrow_table(P, list(p_rows.values())), E.name: arrow_table(E, e_all)}
+    for name, table in tables.items():
+        if engine == "spark":  # a temporary view: no files left in a warehouse folder
+            backend._session.createDataFrame(table).createOrReplaceTempView(name)
+        else:
+            backend.create_table(name, table, overwrite=True)
     result = run_dataset(dataset, backend).read_all().to_pylist()
     return {row.pop("patient_id"): row for row in result}
 
@@ -115,7 +119,7 @@ def test_fast_engines_agree_with_the_reference(series: list[qm.Series], data: An
     check_engines_agree(FAST_ENGINES, series, data)
 
 
-@settings(FAST, max_examples=25)
+@settings(FAST, max_examples=15)
 @given(SERIES, small_data())
 def test_spark_agrees_with_the_reference(series: list[qm.Series], data: Any) -> None:
     check_engines_agree(("spark",), series, data)

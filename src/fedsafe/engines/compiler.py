@@ -620,7 +620,10 @@ FUNCTIONS: dict[qm.Op, Callable[..., ir.Value]] = {
     qm.Op.ABS: lambda a: a.abs(),
     qm.Op.POW: _power,
     qm.Op.CAST_TO_INT: _cast_to_int,
-    qm.Op.CAST_TO_FLOAT: lambda a: a.cast("float64"),
+    # PostgreSQL cannot cast a boolean to a float directly: go through the integer 0 or 1.
+    qm.Op.CAST_TO_FLOAT: lambda a: (_cast_to_int(a) if a.type().is_boolean() else a).cast(
+        "float64"
+    ),
     qm.Op.STR_CONTAINS: lambda a, b: a.contains(b),
     qm.Op.YEAR: lambda d: d.year().cast("int64"),
     qm.Op.MONTH: lambda d: d.month().cast("int64"),

@@ -19,6 +19,9 @@ instead of NULL), so a NULL part makes the date NULL explicitly.
 Ibis writes ``(x IS NULL) IS NULL`` and ``(x IN (...)) IS NULL`` without the parentheses,
 which Spark refuses to parse; the operand of IS [NOT] NULL is always parenthesised.
 
+A float constant such as ``0.0`` is DECIMAL/NUMERIC to PostgreSQL, DuckDB, SQL Server and
+Trino, so ``0.0 * 0.25`` came back as a Decimal; float constants are cast to DOUBLE.
+
 This module is the whole per-dialect layer: everything else is built from primitives every
 engine already agrees on (see ``compiler.py``).
 """
@@ -91,7 +94,19 @@ def _not_null(self, op, *, arg):
     return sge.Is(this=sge.paren(arg), expression=sge.Not(this=sge.Null()))
 
 
+def _float_literals(original):
+    def visit(self, op, *, value, dtype):
+        result = original(self, op, value=value, dtype=dtype)
+        if value is None or not dtype.is_floating() or isinstance(result, sge.Cast):
+            return result
+        return self.cast(result, dt.float64)
+
+    return visit
+
+
 def _register() -> None:
+    SQLGlotCompiler.visit_Literal = _float_literals(SQLGlotCompiler.visit_Literal)  # type: ignore[method-assign]
+
     from ibis.backends.sql.compilers import DuckDBCompiler, PySparkCompiler, SQLiteCompiler
 
     SQLiteCompiler.visit_DateFromYMD = _sqlite_date_from_parts  # type: ignore[method-assign]
