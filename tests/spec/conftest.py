@@ -13,12 +13,7 @@ ENGINES = ["duckdb", "sqlite", "postgres", "spark"]
 
 # Every case an engine is known to get wrong, and why: one place, each strict (so a fix that
 # makes it pass fails the run until the entry is removed).
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("age in whole years across a leap day birthday", "sqlite"): (
-        "SQLite 3.40's parser stack overflows on the nested date arithmetic of "
-        "(d + years(1) + days(0) - d).years; see docs/backends.md"
-    ),
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

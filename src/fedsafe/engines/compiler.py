@@ -24,7 +24,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from fedsafe.engines.dialects import truncating_divide
+from fedsafe.engines.dialects import sqlite_add_months, truncating_divide
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.types import is_code_type
 
@@ -98,8 +98,10 @@ class Compiler:
     over clinical_events reads clinical_events once, not twenty times.
     """
 
-    def __init__(self, load_table: TableLoader) -> None:
+    def __init__(self, load_table: TableLoader, dialect: str | None = None) -> None:
         self._load_table = load_table
+        # Only SQLite needs to be told apart (see dialects.sqlite_add_months).
+        self._dialect = dialect
         self._group_tables: dict[GroupKey, ir.Table] = {}
         self._group_columns: dict[tuple[qm.Node, str], str] = {}
         self._group_members: dict[GroupKey, list[qm.Node]] = {}
@@ -431,6 +433,8 @@ class Compiler:
         if node.op is qm.Op.IN:
             return self._is_in(self.expr(node.args[0], joined, root), node.args[1])
         args = [self.expr(a, joined, root) for a in node.args]
+        if self._dialect == "sqlite" and node.op in SQLITE_FUNCTIONS:
+            return SQLITE_FUNCTIONS[node.op](*args)
         return FUNCTIONS[node.op](*args)
 
     def _is_in(self, value: ir.Value, values: qm.ValueSet) -> ir.Value:
@@ -638,4 +642,9 @@ FUNCTIONS: dict[qm.Op, Callable[..., ir.Value]] = {
     qm.Op.DATE_DIFF_YEARS: _diff_years,
     qm.Op.MAXIMUM_OF: _extreme(ibis.greatest),
     qm.Op.MINIMUM_OF: _extreme(ibis.least),
+}
+
+SQLITE_FUNCTIONS: dict[qm.Op, Callable[..., ir.Value]] = {
+    qm.Op.DATE_ADD_MONTHS: lambda d, n: _in_range(sqlite_add_months(d, n.cast("int64"))),
+    qm.Op.DATE_ADD_YEARS: lambda d, n: _in_range(sqlite_add_months(d, n.cast("int64") * 12)),
 }

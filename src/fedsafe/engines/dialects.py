@@ -22,12 +22,19 @@ which Spark refuses to parse; the operand of IS [NOT] NULL is always parenthesis
 A float constant such as ``0.0`` is DECIMAL/NUMERIC to PostgreSQL, DuckDB, SQL Server and
 Trino, so ``0.0 * 0.25`` came back as a Decimal; float constants are cast to DOUBLE.
 
+SQLite's parser stack (depth 100 in 3.40) overflows on the portable month arithmetic nested
+two or three deep, so on SQLite months are added with its own ``date(d, 'N months')``: it
+rolls a missing day over into the next month (31 Jan + 1 month = 2 or 3 March), and a result
+whose day changed is moved to the 1st of its month, which is ehrQL's round-up rule. The compiler
+asks for this when it knows it is compiling for SQLite.
+
 This module is the whole per-dialect layer: everything else is built from primitives every
 engine already agrees on (see ``compiler.py``).
 """
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.datashape as ds
 import ibis.expr.datatypes as dt
 import ibis.expr.operations as ops
@@ -36,7 +43,7 @@ import sqlglot.expressions as sge
 from ibis.backends.sql.compilers.base import SQLGlotCompiler
 from ibis.common.annotations import attribute
 
-__all__ = ["TruncatingDivide", "truncating_divide"]
+__all__ = ["TruncatingDivide", "sqlite_add_months", "truncating_divide"]
 
 
 class TruncatingDivide(ops.Value):
@@ -102,6 +109,18 @@ def _float_literals(original):
         return self.cast(result, dt.float64)
 
     return visit
+
+
+@ibis.udf.scalar.builtin(name="date")
+def _sqlite_date(d: dt.Date, modifier: dt.String) -> dt.Date:  # type: ignore[empty-body]
+    """SQLite's ``date(d, modifier)``."""
+
+
+def sqlite_add_months(date: ir.DateValue, n: ir.IntegerValue) -> ir.DateValue:
+    """``date`` + ``n`` calendar months on SQLite, a missing day rolling up to the 1st."""
+    shifted = _sqlite_date(date, n.cast("string").concat(" months"))
+    start_of_month = _sqlite_date(shifted, ibis.literal("start of month"))
+    return ibis.ifelse(shifted.day() == date.day(), shifted, start_of_month)  # type: ignore[return-value]
 
 
 def _register() -> None:

@@ -52,7 +52,10 @@ def _unbound_loader(table: qm.SelectTable | qm.SelectPatientTable) -> ibis.Table
 
 
 def compile_dataset(
-    dataset: qm.Dataset, backend: ibis.BaseBackend | None = None, load_table: Any = None
+    dataset: qm.Dataset,
+    backend: ibis.BaseBackend | None = None,
+    load_table: Any = None,
+    dialect: str | None = None,
 ) -> ibis.Table:
     """The Ibis expression for a dataset, over ``backend``'s tables (or unbound ones).
 
@@ -61,7 +64,9 @@ def compile_dataset(
     """
     if load_table is None:
         load_table = _bound_loader(backend) if backend is not None else _unbound_loader
-    return Compiler(load_table).dataset(dataset)
+    if dialect is None and backend is not None:
+        dialect = backend.name
+    return Compiler(load_table, dialect).dataset(dataset)
 
 
 def run_dataset(
@@ -96,7 +101,7 @@ def dataset_sql(dataset: qm.Dataset, dialect: str = "duckdb") -> str:
 
 def sql_for(dataset: qm.Dataset, dialect: str, load_table: Any = None) -> str:
     """The SQL for a dataset in ``dialect``, over unbound tables or those ``load_table`` gives."""
-    expr = compile_dataset(dataset, None, load_table)
+    expr = compile_dataset(dataset, None, load_table, dialect)
     ibis_dialect = {"pyspark": "spark"}.get(dialect, dialect)
     sql = ibis.to_sql(expr, dialect=ibis_dialect)
     target = {"pyspark": "spark", "mssql": "tsql"}.get(dialect, dialect)
