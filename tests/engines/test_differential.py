@@ -137,3 +137,22 @@ def test_the_generator_reaches_every_node_type(node_type: str) -> None:
     wanted = settings(FAST, max_examples=5000)
     found = find(SERIES, lambda s: any(node_type in _node_types(x) for x in s), settings=wanted)
     assert any(node_type in _node_types(x) for x in found)
+
+
+def test_a_comparison_with_is_in_keeps_its_parentheses(_postgres: None) -> None:
+    """``(e.d1.is_in([1999-01-01]) == False).maximum_for_patient()``, found by the property.
+
+    SQLite gives ``=`` and ``IN`` the same precedence, so unparenthesised SQL read
+    ``(FALSE = d1) IN (...)`` and gave False where the answer is True.
+    """
+    import datetime
+
+    is_in = qm.Function(
+        qm.Op.IN,
+        (qm.SelectColumn(E, "d1"), qm.ValueSet((datetime.date(1999, 1, 1),), datetime.date)),
+    )
+    series = qm.Aggregate(qm.AggOp.MAX, qm.Function(qm.Op.EQ, (qm.Value(False), is_in)))
+    row = {"patient_id": 1, **{c: None for c in E.schema.column_names}}
+    row["d1"] = datetime.date(2000, 1, 1)
+    assert Reference({}, {1: [row]}).value(series, 1) is True
+    check_engines_agree(FAST_ENGINES, [series], ({}, {1: [row]}))

@@ -28,6 +28,9 @@ rolls a missing day over into the next month (31 Jan + 1 month = 2 or 3 March), 
 whose day changed is moved to the 1st of its month, which is ehrQL's round-up rule. The compiler
 asks for this when it knows it is compiling for SQLite.
 
+``x IN (...)`` is written in parentheses: SQLite gives ``=`` and ``IN`` the same precedence,
+so ``FALSE = d IN ('1999-01-01')`` meant ``(FALSE = d) IN (...)``.
+
 This module is the whole per-dialect layer: everything else is built from primitives every
 engine already agrees on (see ``compiler.py``).
 """
@@ -123,7 +126,12 @@ def sqlite_add_months(date: ir.DateValue, n: ir.IntegerValue) -> ir.DateValue:
     return ibis.ifelse(shifted.day() == date.day(), shifted, start_of_month)  # type: ignore[return-value]
 
 
+def _in_values(self, op, *, value, options):
+    return sge.paren(sge.paren(value).isin(*options))
+
+
 def _register() -> None:
+    SQLGlotCompiler.visit_InValues = _in_values  # type: ignore[method-assign]
     SQLGlotCompiler.visit_Literal = _float_literals(SQLGlotCompiler.visit_Literal)  # type: ignore[method-assign]
 
     from ibis.backends.sql.compilers import DuckDBCompiler, PySparkCompiler, SQLiteCompiler
