@@ -33,12 +33,16 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Real servers and a real browser for the tests: PostgreSQL (coordinator, engines) and Debian's
-# chromium, driven by Playwright (never `playwright install`: there is no download).
+# Real servers, a real browser and Spark for the tests: PostgreSQL (initdb/pg_ctl), Debian's
+# chromium (driven by Playwright; never `playwright install`: there is no download) and Java 17
+# for Spark. Installed from Debian's packages when missing (as root, as on CI).
 system-deps:
-	@{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } \
-		|| { apt-get update -q && apt-get install -y -q postgresql; }
-	@test -x /usr/bin/chromium || { apt-get update -q && apt-get install -y -q chromium; }
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	@command -v java >/dev/null 2>&1 || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless; }
+	@test -x /usr/bin/chromium || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 test: lint r system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider

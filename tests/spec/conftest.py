@@ -1,13 +1,49 @@
 """Every spec module's CASES runs on every engine in ENGINES."""
 
+import ibis
 import pytest
 
-ENGINES = ["duckdb"]
+from engine_servers import spark_session
+from spec import runner
+
+# Spark runs every case too, in batches (see spec/spark_batch.py): it costs about a second
+# per query, so its cases are grouped into one job per module.
+ENGINES = ["duckdb", "sqlite", "postgres", "spark"]
+
+
+# Every case an engine is known to get wrong, and why: one place, each strict (so a fix that
+# makes it pass fails the run until the entry is removed).
+KNOWN_FAILURES: dict[tuple[str, str], str] = {
+    # Found when measures (one-pass, joining the interval table twice) first ran on Spark: the
+    # result is empty or mixes the two measures' rows. Not yet diagnosed; see the session note.
+    ("integer_numerator_and_denominator_by_week", "spark"): (
+        "measures on Spark: the one-pass query returns no rows"
+    ),
+    ("two_measures_with_their_own_intervals_and_groups", "spark"): (
+        "measures on Spark: rows of two measures with different intervals come out wrong"
+    ),
+}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "spec_case" in metafunc.fixturenames:
-        cases = metafunc.module.CASES
-        metafunc.parametrize("spec_case", cases, ids=[c.name for c in cases])
-    if "engine" in metafunc.fixturenames:
-        metafunc.parametrize("engine", ENGINES)
+    if "spec_case" in metafunc.fixturenames and "engine" in metafunc.fixturenames:
+        params = []
+        for case in metafunc.module.CASES:
+            for engine in ENGINES:
+                reason = KNOWN_FAILURES.get((case.name, engine))
+                marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+                params.append(pytest.param(case, engine, id=f"{case.name}-{engine}", marks=marks))
+        metafunc.parametrize(("spec_case", "engine"), params)
+
+
+@pytest.fixture(autouse=True)
+def _servers(request: pytest.FixtureRequest) -> None:
+    """Connect to the server engines the first time a case needs them."""
+    engine = (
+        request.node.callspec.params.get("engine") if hasattr(request.node, "callspec") else None
+    )
+    if engine == "postgres" and "postgres" not in runner.SERVERS:
+        url = request.getfixturevalue("postgres_url")
+        runner.SERVERS["postgres"] = ibis.connect(url)
+    if engine == "spark" and "spark" not in runner.SERVERS:
+        runner.SERVERS["spark"] = ibis.pyspark.connect(spark_session())

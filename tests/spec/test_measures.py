@@ -15,10 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from fedsafe.engines.measures import run_measures, run_measures_per_interval
 from fedsafe.language import INTERVAL, create_measures, days, months, weeks, years
 from fedsafe.language.measures import Measures, compile_measures
 from fedsafe.query_model import nodes as qm
+from spec.conftest import ENGINES
 from spec.harness import normalise, parse_table, table_node
 from spec.runner import connect
 from spec.tables import e, p
@@ -359,12 +362,19 @@ def test_measures_spec(spec_case: MeasureCase, engine: str) -> None:
         one_pass = _rows(run_measures(node, backend), group_names)
         per_interval = _rows(run_measures_per_interval(node, backend), group_names)
     finally:
-        backend.disconnect()
+        _release(engine, backend)
     expected = _expected(spec_case, group_names)
     assert one_pass == expected, f"{spec_case.name} on {engine}: {one_pass}"
     assert per_interval == expected, f"{spec_case.name} per interval on {engine}: {per_interval}"
 
 
+def _release(engine: str, backend: Any) -> None:
+    """Close an in-process database; the server engines' shared connections stay open."""
+    if engine in ("duckdb", "sqlite"):
+        backend.disconnect()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_rows_come_out_in_measure_interval_group_order(engine: str) -> None:
     case = CASES[0]
     node, data = _build(case)
@@ -372,7 +382,7 @@ def test_rows_come_out_in_measure_interval_group_order(engine: str) -> None:
     try:
         table = run_measures(node, backend)
     finally:
-        backend.disconnect()
+        _release(engine, backend)
     keys = [(r["interval_start"], r["s1"]) for r in table.to_pylist()]
     assert keys == [
         (D("2020-01-01"), "a"),

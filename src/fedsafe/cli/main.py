@@ -22,6 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 import fedsafe
+from fedsafe.cli.backend import backend_app, dump_sql_on_backend, generate_on_backend
 from fedsafe.errors import DataSourceError, FedsafeError
 
 if TYPE_CHECKING:
@@ -174,6 +175,11 @@ SeedOption = Annotated[
         help="Dummy data only: the random seed. The same definition and seed give the same data.",
     ),
 ]
+BackendOption = Annotated[
+    Path | None,
+    typer.Option("--backend", help="A backend's TOML configuration: engine, mapping, policy."),
+]
+app.add_typer(backend_app, name="backend")
 
 
 @app.command("generate-dataset", context_settings=USER_ARGS)
@@ -221,6 +227,7 @@ def generate_dataset(
     seed: SeedOption = 0,
     param: ParamOption = None,
     project_dir: ProjectDirOption = None,
+    backend: BackendOption = None,
 ) -> None:
     """Run a dataset definition and write one row per patient in its population.
 
@@ -231,6 +238,16 @@ def generate_dataset(
     with _reporting_errors(ctx) as console:
         started = time.monotonic()
         params = parse_params(param or [])
+        if backend is not None:
+            others = [dsn, dummy_tables, dummy_data_file, dummy_profile]
+            if any(o is not None for o in others):
+                raise UsageError(
+                    "give --backend alone, without --dsn, --dummy-tables, --dummy-data-file or "
+                    "--dummy-profile"
+                )
+            return generate_on_backend(
+                definition, backend, output, params, project_dir, console, user_args=ctx.args
+            )
         source = _choose_source(dsn, dummy_tables, dummy_data_file, dummy_profile)
 
         from fedsafe.io.writers import check_output_path, write_dataset
@@ -370,6 +387,7 @@ def dump_dataset_sql(
     ] = "duckdb",
     param: ParamOption = None,
     project_dir: ProjectDirOption = None,
+    backend: BackendOption = None,
 ) -> None:
     """Print the SQL a dataset definition compiles to, without running it.
 
@@ -380,6 +398,9 @@ def dump_dataset_sql(
         from fedsafe.loader import load_dataset_definition
 
         params = parse_params(param or [])
+        if backend is not None:
+            sql = dump_sql_on_backend(definition, backend, params, project_dir, user_args=ctx.args)
+            return typer.echo(sql)
         if dialect not in SQL_DIALECTS:
             raise UsageError(
                 f"unknown SQL dialect {dialect!r}: supported are " + ", ".join(SQL_DIALECTS)
@@ -454,17 +475,16 @@ def create_dummy_tables(
 from fedsafe.cli import codelists, pipeline  # noqa: E402, F401 - they register themselves
 from fedsafe.cli import combine as _combine  # noqa: E402, F401
 from fedsafe.cli import measures as _measures  # noqa: E402, F401
+from fedsafe.cli import quality as _quality  # noqa: E402, F401 - joins `fedsafe backend`
 from fedsafe.cli.airlock import airlock_app  # noqa: E402
 from fedsafe.cli.cohort import cohort_app  # noqa: E402
 from fedsafe.cli.coordinator import coordinator_app  # noqa: E402
 from fedsafe.cli.debugging import report_dataset, test_definition  # noqa: E402
 from fedsafe.cli.disclosure import check_outputs  # noqa: E402
-from fedsafe.cli.quality import backend_app  # noqa: E402
 
 app.command("check-outputs")(check_outputs)
 app.command("test-definition")(test_definition)
 app.command("report-dataset")(report_dataset)
-app.add_typer(backend_app)
 app.add_typer(airlock_app)
 app.add_typer(cohort_app)
 app.add_typer(coordinator_app, name="coordinator")

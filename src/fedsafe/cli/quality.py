@@ -12,15 +12,9 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["backend_app", "core_tables"]
+from fedsafe.cli.backend import backend_app
 
-backend_app = typer.Typer(
-    name="backend",
-    help="Commands for a backend's operator.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+__all__ = ["core_tables"]
 
 
 def core_tables() -> dict:

@@ -261,13 +261,22 @@ def _frequencies(table: ibis.Table, column: str, policy: DisclosurePolicy) -> di
 
 
 def _quantiles(table: ibis.Table, values: Any) -> dict[str, float]:
-    aggregates = {f"q{i}": values.quantile(p) for i, p in enumerate(PROBABILITIES)}
-    result = table.aggregate(**aggregates).execute()
+    """Nearest-rank quantiles, from row numbers over the sorted values.
+
+    Built from ROW_NUMBER rather than a QUANTILE aggregate, which SQLite lacks, so every engine
+    gives the same answer.
+    """
+    present = table.filter(values.notnull()).select(v=values)
+    n = int(present.count().execute() or 0)
+    if n == 0:
+        return {}
+    ranked = present.mutate(rank=ibis.row_number().over(order_by=present.v))
+    wanted = {min(n - 1, int(p * n)): str(p) for p in PROBABILITIES}
+    rows = ranked.filter(ranked["rank"].isin(list(wanted))).execute()
     found = {}
-    for i, p in enumerate(PROBABILITIES):
-        value = result[f"q{i}"].iloc[0]
+    for rank, value in zip(rows["rank"], rows["v"], strict=True):
         if value is not None and value == value:  # not NULL, not NaN
-            found[str(p)] = float(value)
+            found[wanted[int(rank)]] = float(value)
     return found
 
 

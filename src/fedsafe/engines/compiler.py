@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from fedsafe.engines.dialects import sqlite_add_months, truncating_divide
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.types import is_code_type
 
@@ -104,11 +105,19 @@ class Compiler:
     over clinical_events reads clinical_events once, not twenty times.
     """
 
-    def __init__(self, load_table: TableLoader, intervals: ir.Table | None = None) -> None:
+    def __init__(
+        self,
+        load_table: TableLoader,
+        intervals: ir.Table | None = None,
+        *,
+        dialect: str | None = None,
+    ) -> None:
         self._load_table = load_table
         # For measures: one row per interval (INTERVAL_ID, INTERVAL_START, INTERVAL_END).
         self._intervals = intervals
         self._reads_interval: dict[qm.Node, bool] = {}
+        # Only SQLite needs to be told apart (see dialects.sqlite_add_months).
+        self._dialect = dialect
         self._group_tables: dict[GroupKey, ir.Table] = {}
         self._group_columns: dict[tuple[qm.Node, str], str] = {}
         self._group_members: dict[GroupKey, list[qm.Node]] = {}
@@ -331,9 +340,25 @@ class Compiler:
             wanted = [_all_of(table, f, condition_columns) for f in distinct_filters]
             table = table.filter(_any_of(wanted))
         rows = _Joined(table, joined.columns)
+        ranks = {
+            f"__r{index}": self._rank(
+                member,
+                rows,
+                root,
+                _all_of(rows.table, member_filters[member], condition_columns),
+                per_interval,
+            )
+            for index, member in enumerate(members)
+            if isinstance(member, qm.PickOneRowPerPatient)
+        }
+        if ranks:
+            rows = _Joined(rows.table.mutate(**ranks), joined.columns)
         aggregates: dict[str, ir.Scalar] = {}
         for index, member in enumerate(members):
             where = _all_of(rows.table, member_filters[member], condition_columns)
+            if isinstance(member, qm.PickOneRowPerPatient):
+                chosen = rows.table[f"__r{index}"] == 0
+                where = chosen if where is None else where & chosen
             for column, value in self._member_aggregates(member, rows, root, where).items():
                 name = f"m{index}_{column}"
                 aggregates[name] = value
@@ -404,7 +429,7 @@ class Compiler:
     ) -> dict[str, ir.Scalar]:
         table = rows.table
         if isinstance(member, qm.PickOneRowPerPatient):
-            return self._pick(member, rows, root, where)
+            return self._pick(member, rows, where)
         assert isinstance(member, qm.Aggregate)
         if isinstance(member.source, qm.ManyRowsFrame):
             count = table.count(where=where)
@@ -425,25 +450,43 @@ class Compiler:
         }[member.op]()
         return {VALUE: aggregate}
 
-    def _pick(
-        self, member: qm.PickOneRowPerPatient, rows: _Joined, root: qm.SelectTable, where: Any
-    ) -> dict[str, ir.Scalar]:
+    def _rank(
+        self,
+        member: qm.PickOneRowPerPatient,
+        rows: _Joined,
+        root: qm.SelectTable,
+        where: Any,
+        per_interval: bool = False,
+    ) -> ir.Value:
+        """Each row's place in its patient's sorted rows (0 is the one picked).
+
+        A window's ROW_NUMBER is the one ordering primitive every engine has (SQLite and
+        PostgreSQL have no ordered ``first`` aggregate). Rows a filter drops are numbered in a
+        partition of their own, so the first wanted row is always number 0.
+        """
         frame = member.source
-        used = sorted(self._pick_columns.get(member, set()))
         first = member.position is qm.Position.FIRST
         keys = [self.expr(k, rows, root) for k in qm.frame_sorts(frame)]
         # Ties on the sort keys are broken by the columns used from the row, so every engine
         # gives the same values and reruns agree.
-        keys += [rows.table[c] for c in used]
+        keys += [rows.table[c] for c in sorted(self._pick_columns.get(member, set()))]
         order = [
             ibis.asc(k, nulls_first=True) if first else ibis.desc(k, nulls_first=False)
             for k in keys
         ]
+        # Measures pick a row per patient *and interval* when the frame reads INTERVAL.
+        partition = [rows.table[PATIENT_ID]]
+        if per_interval:
+            partition.append(rows.table[INTERVAL_ID])
+        if where is not None:
+            partition.append(where)
+        return ibis.row_number().over(group_by=partition, order_by=order or None)
+
+    def _pick(self, member: qm.PickOneRowPerPatient, rows: _Joined, where: Any) -> dict:
+        """The picked row's columns: the one row ranked 0 (MAX of one value is that value)."""
         picked: dict[str, ir.Scalar] = {EXISTS: rows.table.count(where=where) > 0}
-        for column in used:
-            picked[column] = rows.table[column].first(
-                where=where, order_by=order, include_null=True
-            )
+        for column in sorted(self._pick_columns.get(member, set())):
+            picked[column] = rows.table[column].max(where=where)
         return picked
 
     # ---------------------------------------------------------------------------------------
@@ -491,6 +534,8 @@ class Compiler:
         if node.op is qm.Op.IN:
             return self._is_in(self.expr(node.args[0], joined, root), node.args[1])
         args = [self.expr(a, joined, root) for a in node.args]
+        if self._dialect == "sqlite" and node.op in SQLITE_FUNCTIONS:
+            return SQLITE_FUNCTIONS[node.op](*args)
         return FUNCTIONS[node.op](*args)
 
     def _is_in(self, value: ir.Value, values: qm.ValueSet) -> ir.Value:
@@ -559,21 +604,12 @@ def _is_patient_exists(node: qm.Aggregate) -> bool:
 # Operations built from primitives every engine agrees on
 
 
-@ibis.udf.scalar.builtin(name="divide")
-def _truncating_divide(a: int, b: int) -> int:  # type: ignore[empty-body]
-    """Integer division truncating towards zero (DuckDB's ``divide``, i.e. ``//`` on integers).
-
-    Ibis compiles ``//`` through floating point, which loses precision beyond 2**53. Other
-    engines name this function differently; their dialect layer will map it (issue #3).
-    """
-
-
 def _floordiv(a: ir.NumericValue, b: ir.NumericValue) -> ir.Value:
     if a.type().is_integer() and b.type().is_integer():
         # Exact for 64-bit values: truncate, then step down one where the remainder's sign
         # differs from the divisor's (SQL's % keeps the dividend's sign on every engine).
         divisor = b.nullif(0)
-        quotient = _truncating_divide(a, divisor)
+        quotient = truncating_divide(a, divisor)
         remainder = a % divisor
         adjust = ibis.ifelse((remainder != 0) & ((remainder < 0) != (divisor < 0)), 1, 0)
         return (quotient - adjust).cast("int64")
@@ -591,11 +627,22 @@ def _not(a: ir.BooleanValue) -> ir.Value:
     return ibis.ifelse(a, False, ibis.ifelse(a.isnull(), ibis.null("boolean"), True))
 
 
+# |x| beyond 10**308 overflows a float64; below 10**-307 it underflows. PostgreSQL raises an
+# error for either, others give inf or 0, so results past these are decided before computing.
+_LOG10_FLOAT_MAX = 308.25
+_LOG10_FLOAT_MIN = -307.0
+
+
 def _power(a: ir.NumericValue, b: ir.NumericValue) -> ir.Value:
     base, exponent = a.cast("float64"), b.cast("float64")
     undefined = ((base < 0) & (exponent != exponent.floor())) | ((base == 0) & (exponent < 0))
-    result = base.pow(exponent)
-    return ibis.ifelse(undefined | result.isinf(), ibis.null("float64"), result)
+    # The result's size, from logarithms: every engine has LOG10, not every one has IS_INF.
+    magnitude = ibis.ifelse(base == 0, 1.0, base.abs()).log10() * exponent
+    overflow = (base != 0) & (magnitude > _LOG10_FLOAT_MAX)
+    underflow = (base != 0) & (magnitude < _LOG10_FLOAT_MIN)
+    safe = undefined | overflow | underflow
+    result = ibis.ifelse(safe, 1.0, base).pow(ibis.ifelse(safe, 1.0, exponent))
+    return ibis.cases((undefined | overflow, ibis.null("float64")), (underflow, 0.0), else_=result)
 
 
 def _cast_to_int(a: ir.Value) -> ir.Value:
@@ -678,7 +725,10 @@ FUNCTIONS: dict[qm.Op, Callable[..., ir.Value]] = {
     qm.Op.ABS: lambda a: a.abs(),
     qm.Op.POW: _power,
     qm.Op.CAST_TO_INT: _cast_to_int,
-    qm.Op.CAST_TO_FLOAT: lambda a: a.cast("float64"),
+    # PostgreSQL cannot cast a boolean to a float directly: go through the integer 0 or 1.
+    qm.Op.CAST_TO_FLOAT: lambda a: (_cast_to_int(a) if a.type().is_boolean() else a).cast(
+        "float64"
+    ),
     qm.Op.STR_CONTAINS: lambda a, b: a.contains(b),
     qm.Op.YEAR: lambda d: d.year().cast("int64"),
     qm.Op.MONTH: lambda d: d.month().cast("int64"),
@@ -693,4 +743,9 @@ FUNCTIONS: dict[qm.Op, Callable[..., ir.Value]] = {
     qm.Op.DATE_DIFF_YEARS: _diff_years,
     qm.Op.MAXIMUM_OF: _extreme(ibis.greatest),
     qm.Op.MINIMUM_OF: _extreme(ibis.least),
+}
+
+SQLITE_FUNCTIONS: dict[qm.Op, Callable[..., ir.Value]] = {
+    qm.Op.DATE_ADD_MONTHS: lambda d, n: _in_range(sqlite_add_months(d, n.cast("int64"))),
+    qm.Op.DATE_ADD_YEARS: lambda d, n: _in_range(sqlite_add_months(d, n.cast("int64") * 12)),
 }

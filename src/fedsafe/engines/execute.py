@@ -6,10 +6,13 @@ are: the database does the work and hands over one batch at a time.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ibis
 import pyarrow as pa
 import sqlglot
 
+import fedsafe.engines.dialects  # noqa: F401  (teaches Ibis's compilers our dialect rules)
 from fedsafe.engines.compiler import PATIENT_ID, Compiler, arrow_type, ibis_type
 from fedsafe.errors import FedsafeError
 from fedsafe.query_model import nodes as qm
@@ -48,17 +51,32 @@ def _unbound_loader(table: qm.SelectTable | qm.SelectPatientTable) -> ibis.Table
     return ibis.table(schema, name=table.name)
 
 
-def compile_dataset(dataset: qm.Dataset, backend: ibis.BaseBackend | None = None) -> ibis.Table:
-    """The Ibis expression for a dataset, over ``backend``'s tables (or unbound ones)."""
-    loader = _bound_loader(backend) if backend is not None else _unbound_loader
-    return Compiler(loader).dataset(dataset)
+def compile_dataset(
+    dataset: qm.Dataset,
+    backend: ibis.BaseBackend | None = None,
+    load_table: Any = None,
+    dialect: str | None = None,
+) -> ibis.Table:
+    """The Ibis expression for a dataset, over ``backend``'s tables (or unbound ones).
+
+    ``load_table`` replaces the default of reading each logical table by its own name: a
+    backend's mapping passes one that builds logical tables from its physical ones.
+    """
+    if load_table is None:
+        load_table = _bound_loader(backend) if backend is not None else _unbound_loader
+    if dialect is None and backend is not None:
+        dialect = backend.name
+    return Compiler(load_table, dialect=dialect).dataset(dataset)
 
 
 def run_dataset(
-    dataset: qm.Dataset, backend: ibis.BaseBackend, batch_size: int = DEFAULT_BATCH_SIZE
+    dataset: qm.Dataset,
+    backend: ibis.BaseBackend,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    load_table: Any = None,
 ) -> pa.RecordBatchReader:
     """Execute a dataset and stream its rows as Arrow batches with the dataset's schema."""
-    expr = compile_dataset(dataset, backend)
+    expr = compile_dataset(dataset, backend, load_table)
     schema = arrow_schema(dataset)
     reader = backend.to_pyarrow_batches(expr, chunk_size=batch_size)
 
@@ -78,7 +96,12 @@ def dataset_sql(dataset: qm.Dataset, dialect: str = "duckdb") -> str:
         raise UnknownDialectError(
             f"Unknown SQL dialect {dialect!r}: choose one of {', '.join(SQL_DIALECTS)}"
         )
-    expr = compile_dataset(dataset)
+    return sql_for(dataset, dialect)
+
+
+def sql_for(dataset: qm.Dataset, dialect: str, load_table: Any = None) -> str:
+    """The SQL for a dataset in ``dialect``, over unbound tables or those ``load_table`` gives."""
+    expr = compile_dataset(dataset, None, load_table, dialect)
     ibis_dialect = {"pyspark": "spark"}.get(dialect, dialect)
     sql = ibis.to_sql(expr, dialect=ibis_dialect)
     target = {"pyspark": "spark", "mssql": "tsql"}.get(dialect, dialect)

@@ -80,10 +80,12 @@ def _membership_table(measures: qm.Measures) -> pa.Table:
     )
 
 
-def compile_measures(measures: qm.Measures, load_table: TableLoader) -> ir.Table:
+def compile_measures(
+    measures: qm.Measures, load_table: TableLoader, dialect: str | None = None
+) -> ir.Table:
     """One Ibis expression computing the whole measures table."""
     intervals = ibis.memtable(interval_table(measures))
-    compiler = Compiler(load_table, intervals=intervals)
+    compiler = Compiler(load_table, intervals=intervals, dialect=dialect)
     compiler.plan(measures)
     population = functools.reduce(
         lambda a, b: qm.Function(qm.Op.OR, (a, b)), [m.counted for m in measures.measures]
@@ -163,7 +165,7 @@ def _as_count(value: ir.Value) -> ir.Value:
 
 def run_measures(measures: qm.Measures, backend: ibis.BaseBackend) -> pa.Table:
     """The measures table, computed by the database in one query."""
-    expr = compile_measures(measures, _bound_loader(backend))
+    expr = compile_measures(measures, _bound_loader(backend), dialect=backend.name)
     return _conform(backend.to_pyarrow(expr), measures_schema(measures))
 
 

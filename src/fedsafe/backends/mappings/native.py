@@ -1,0 +1,63 @@
+"""The native mapping: each logical table is a physical table of the same shape.
+
+An operator may give a table another physical name (``[tables] patients = "gp_patients"``);
+columns keep their logical names. Integer and decimal widths are cast to the logical types so
+that an INTEGER column serves an ``int`` series the same way a BIGINT does.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+import ibis
+
+from fedsafe.engines.compiler import PATIENT_ID, ibis_type
+from fedsafe.query_model.types import is_code_type
+from fedsafe.tables import core
+
+__all__ = ["NativeMapping", "kind_of", "logical_schema"]
+
+
+def logical_schema(name: str):  # -> TableSchema
+    return getattr(core, name)._node.schema
+
+
+def kind_of(type_: type) -> str:
+    if type_ is bool:
+        return "boolean"
+    if type_ is int:
+        return "integer"
+    if type_ is float:
+        return "float"
+    if type_ is datetime.date:
+        return "date"
+    if type_ is str or is_code_type(type_):
+        return "string"
+    raise TypeError(type_)
+
+
+@dataclass(frozen=True)
+class NativeMapping:
+    table_names: dict[str, str] = field(default_factory=dict)
+    name: str = "native"
+
+    def physical(self, logical: str) -> str:
+        return self.table_names.get(logical, logical)
+
+    def requirements(self, logical: list[str]) -> dict[str, dict[str, str]]:
+        needs: dict[str, dict[str, str]] = {}
+        for table in logical:
+            schema = logical_schema(table)
+            columns = {PATIENT_ID: "integer"}
+            columns.update({c.name: kind_of(c.type) for c in schema.columns})
+            needs[self.physical(table)] = columns
+        return needs
+
+    def load(self, con: ibis.BaseBackend, logical: str) -> ibis.Table:
+        table = con.table(self.physical(logical))
+        schema = logical_schema(logical)
+        return table.select(
+            **{PATIENT_ID: table[PATIENT_ID].cast("int64")},
+            **{c.name: table[c.name].cast(ibis_type(c.type)) for c in schema.columns},
+        )
