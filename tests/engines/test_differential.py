@@ -17,7 +17,7 @@ from hypothesis import find, given, reject, settings
 from hypothesis import strategies as st
 
 from engine_servers import spark_session
-from fedsafe.engines.execute import run_dataset
+from fedsafe.engines.execute import QueryTooComplexError, run_dataset
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.serialize import NODE_TYPES
 from query_model.test_serialize import (
@@ -68,7 +68,15 @@ def run_on(engine: str, dataset: qm.Dataset, p_rows: dict, e_rows: dict) -> dict
             backend._session.createDataFrame(table).createOrReplaceTempView(name)
         else:
             backend.create_table(name, table, overwrite=True)
-    result = run_dataset(dataset, backend).read_all().to_pylist()
+    try:
+        result = run_dataset(dataset, backend).read_all().to_pylist()
+    except QueryTooComplexError:
+        # SQLite's parser has a fixed nesting limit (YYSTACKDEPTH); a query beyond it is refused
+        # with a clear error (tested in tests/engines/test_execute_limits.py), not answered
+        # differently, so it is outside what the engines can be compared on.
+        if engine != "sqlite":
+            raise
+        reject()
     return {row.pop("patient_id"): row for row in result}
 
 
@@ -130,7 +138,13 @@ def _node_types(node: qm.Node) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "node_type", sorted(set(NODE_TYPES) - {"Dataset", "SelectTable", "SelectPatientTable"})
+    "node_type",
+    # Measures' nodes (Measures, Measure, IntervalDate) never appear in a dataset; the one-pass
+    # measures query is compared with per-interval datasets in tests/engines/test_measures.py.
+    sorted(
+        set(NODE_TYPES)
+        - {"Dataset", "SelectTable", "SelectPatientTable", "Measures", "Measure", "IntervalDate"}
+    ),
 )
 def test_the_generator_reaches_every_node_type(node_type: str) -> None:
     """Each node type appears in some generated query (Dataset wraps every one of them)."""

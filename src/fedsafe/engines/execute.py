@@ -23,6 +23,10 @@ DEFAULT_BATCH_SIZE = 100_000
 SQL_DIALECTS = ("duckdb", "sqlite", "postgres", "pyspark", "mssql", "trino")
 
 
+class QueryTooComplexError(FedsafeError):
+    """An engine's SQL parser cannot take a query this deeply nested (SQLite's has a limit)."""
+
+
 class UnknownDialectError(FedsafeError):
     """A dialect name fedsafe does not know."""
 
@@ -78,7 +82,16 @@ def run_dataset(
     """Execute a dataset and stream its rows as Arrow batches with the dataset's schema."""
     expr = compile_dataset(dataset, backend, load_table)
     schema = arrow_schema(dataset)
-    reader = backend.to_pyarrow_batches(expr, chunk_size=batch_size)
+    try:
+        reader = backend.to_pyarrow_batches(expr, chunk_size=batch_size)
+    except Exception as exc:
+        if "parser stack overflow" in str(exc):
+            raise QueryTooComplexError(
+                f"this query is nested too deeply for {backend.name}'s SQL parser, which has a "
+                "fixed limit on nesting; split the longest expression into simpler variables, "
+                "or run it on another engine"
+            ) from exc
+        raise
 
     def batches():
         for batch in reader:
