@@ -102,5 +102,8 @@ def spark_session():  # -> pyspark.sql.SparkSession
         .config("spark.sql.adaptive.enabled", "false")
         .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.autoBroadcastJoinThreshold", "-1")
+        # Tables go in a fresh folder, never ./spark-warehouse: a folder left there by a run
+        # that crashed makes the next run fail with LOCATION_ALREADY_EXISTS.
+        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="fedsafe-spark-warehouse-"))
         .getOrCreate()
     )
