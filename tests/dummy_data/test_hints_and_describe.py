@@ -9,12 +9,12 @@ import pytest
 
 from fedsafe.codes import CODE_TYPES, SNOMEDCTCode
 from fedsafe.dummy_data.codes import code_pool, random_code
-from fedsafe.dummy_data.describe import describe
 from fedsafe.dummy_data.hints import collect_hints
 from fedsafe.dummy_data.settings import DummyDataSettings
 from fedsafe.errors import DefinitionError
 from fedsafe.language import create_dataset
 from fedsafe.language.dataset import compile_dataset
+from fedsafe.query_model.describe import describe
 from fedsafe.query_model.serialize import to_jsonable
 from fedsafe.tables.core import clinical_events, patients
 

@@ -11,11 +11,6 @@ from spec import runner
 ENGINES = ["duckdb", "sqlite", "postgres", "spark"]
 
 
-# Every case an engine is known to get wrong, and why: one place, each strict (so a fix that
-# makes it pass fails the run until the entry is removed).
-KNOWN_FAILURES: dict[tuple[str, str], str] = {}
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "spec_case" in metafunc.fixturenames and "engine" in metafunc.fixturenames:
         params = []
@@ -23,9 +18,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         engines = getattr(metafunc.module, "SPEC_ENGINES", ENGINES)
         for case in metafunc.module.CASES:
             for engine in engines:
-                reason = KNOWN_FAILURES.get((case.name, engine))
-                marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-                params.append(pytest.param(case, engine, id=f"{case.name}-{engine}", marks=marks))
+                params.append(pytest.param(case, engine, id=f"{case.name}-{engine}"))
         metafunc.parametrize(("spec_case", "engine"), params)
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from fedsafe.assurance.describe import describe
 from fedsafe.dummy_data.dataset import run_on_tables
 from fedsafe.query_model import nodes as qm
+from fedsafe.query_model.describe import describe
 
 __all__ = ["Part", "PopulationExplanation", "explain_population", "population_parts"]
 
@@ -32,7 +32,7 @@ class Part:
 
     @property
     def label(self) -> str:
-        return describe(self.node)
+        return describe(self.node, max_length=120)
 
 
 @dataclass(frozen=True)

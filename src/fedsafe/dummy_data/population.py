@@ -24,13 +24,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fedsafe.dummy_data.describe import describe
 from fedsafe.dummy_data.generator import Priors, TableGenerator
 from fedsafe.dummy_data.hints import collect_hints
 from fedsafe.engines.compiler import PATIENT_ID
 from fedsafe.engines.execute import run_dataset
 from fedsafe.errors import DefinitionError
 from fedsafe.query_model import nodes as qm
+from fedsafe.query_model.describe import describe
 
 DEFAULT_SEED = 0
 SMALLEST_BATCH = 1_000
