@@ -71,6 +71,10 @@ def _postgres(url: str) -> ibis.BaseBackend:
         password=unquote(parts.password) if parts.password else None,
         database=parts.path.lstrip("/") or None,
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        # PostgreSQL's JIT compiles a query's expressions with LLVM when the plan looks costly;
+        # a dataset query's large CASE trees made LLVM run for many minutes, not checking for
+        # cancellation, before returning a row. Interpretation is fast enough for these queries.
+        options="-c jit=off",
     )
 
 
