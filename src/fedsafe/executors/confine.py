@@ -1,34 +1,71 @@
-"""``python -I -m fedsafe.executors.confine POLICY_JSON -- COMMAND...``: confine, then exec.
+"""``python -I -m fedsafe.executors.confine SPEC_JSON -- COMMAND...``: limit, confine, then exec.
 
 An analysis script runs as ``Rscript`` or the runtime's own Python, not as a fedsafe process,
-so it cannot confine itself. This small trusted program applies the sandbox (Landlock,
-network namespace, no capabilities, seccomp; see :mod:`fedsafe.loader.sandbox`) to itself and
-then replaces itself with the command: the confinement survives ``exec`` and binds the command
+so it cannot confine itself. This small trusted program sets the action's resource limits
+(see :mod:`fedsafe.executors.limits`), applies the sandbox (Landlock, network namespace, no
+capabilities, seccomp; see :mod:`fedsafe.loader.sandbox`) to itself when asked, and then
+replaces itself with the command: limits and confinement survive ``exec`` and bind the command
 and everything it starts.
+
+``SPEC_JSON`` is an object with optional keys ``read`` and ``write`` (folders for the sandbox;
+without ``read`` no sandbox is applied, for fedsafe's own trusted runtime) and ``limits`` (a
+:class:`~fedsafe.executors.limits.ResourceLimits` as JSON).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 from pathlib import Path
 
+from fedsafe.executors.limits import ResourceLimits
 from fedsafe.loader.sandbox import SandboxPolicy, apply_sandbox
+
+# Seconds of CPU time between the soft limit (SIGXCPU, which a program may catch) and the hard
+# one (SIGKILL, which it may not).
+CPU_GRACE_SECONDS = 2
+
+
+def apply_limits(limits: ResourceLimits) -> None:
+    """Set this process's resource limits; its children inherit them and cannot raise them.
+
+    Hard limits are set too, so the confined program cannot lift a soft limit past them; an
+    existing hard limit that is already lower is kept. Core dumps are switched off: a dump of a
+    process that read patient data would be a copy of that data in a file nobody asked for.
+    """
+    cpu = limits.cpu_seconds
+    _set(resource.RLIMIT_CPU, cpu, cpu + CPU_GRACE_SECONDS)
+    _set(resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes)
+    # One byte more than allowed: a file that reached it is over the limit, which the executor
+    # then sees from its size whatever the program did on being refused.
+    size = limits.output_file_bytes + 1
+    _set(resource.RLIMIT_FSIZE, size, size)
+    _set(resource.RLIMIT_CORE, 0, 0)
+
+
+def _set(which: int, soft: int, hard: int) -> None:
+    _, current_hard = resource.getrlimit(which)
+    if current_hard != resource.RLIM_INFINITY:
+        hard = min(hard, current_hard)
+        soft = min(soft, hard)
+    resource.setrlimit(which, (soft, hard))
 
 
 def main(argv: list[str]) -> int:
     if len(argv) < 3 or argv[1] != "--":
-        print(
-            "usage: python -m fedsafe.executors.confine POLICY_JSON -- COMMAND...", file=sys.stderr
-        )
+        print("usage: python -m fedsafe.executors.confine SPEC_JSON -- COMMAND...", file=sys.stderr)
         return 2
-    policy_data = json.loads(argv[0])
+    spec = json.loads(argv[0])
     command = argv[2:]
-    policy = SandboxPolicy.for_python(read=policy_data["read"], write=policy_data["write"])
-    status = apply_sandbox(policy)
-    for warning in status.warnings:
-        print(f"fedsafe: {warning}", file=sys.stderr)
+    if "limits" in spec:
+        apply_limits(ResourceLimits.from_json(spec["limits"]))
+    if "read" in spec:
+        policy = SandboxPolicy.for_python(read=spec["read"], write=spec.get("write", ()))
+        status = apply_sandbox(policy)
+        for warning in status.warnings:
+            print(f"fedsafe: {warning}", file=sys.stderr)
     sys.stderr.flush()
     try:
         os.execv(command[0], command)
