@@ -8,8 +8,10 @@ to mean something: without the breach that file would have been copied into the 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -226,6 +228,35 @@ def test_processes_it_leaves_behind_are_stopped_with_it(tmp_path: Path) -> None:
     (line,) = [x for x in log_of(workspace).splitlines() if x.startswith("child ")]
     cmdline = Path(f"/proc/{line.split()[1]}/cmdline")
     assert not cmdline.exists() or b"attack.py" not in cmdline.read_bytes()
+
+
+def test_a_process_that_starts_its_own_session_is_stopped_with_it(tmp_path: Path) -> None:
+    # A new session escapes a kill of the action's process group; it must not escape the end
+    # of the action.
+    script = PARTIAL + (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        print('escaped', os.getpid(), flush=True)\n"
+        "        time.sleep(3600)\n"
+        "    os._exit(0)\n"
+        "time.sleep(3600)\n"
+    )
+    name = f"attack{uuid.uuid4().hex}.py"  # to find its processes by, whatever their ids
+    used = limits(wall_seconds=3)
+    result, workspace = run_script(tmp_path, script, used, name=name)
+    assert_stopped_for(result, workspace, "wall_seconds", used)
+    assert "escaped" in log_of(workspace)  # it really got that far
+    survivors = [p for p in os.listdir("/proc") if p.isdigit() and name.encode() in _cmdline(p)]
+    assert survivors == []
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def test_an_r_action_spinning_the_cpu_is_stopped_too(tmp_path: Path) -> None:

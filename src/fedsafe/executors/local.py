@@ -247,13 +247,20 @@ def _run(
 
 
 def _cpu_so_far(pid: int) -> float:
-    """CPU seconds used by ``pid`` and the children it has waited for, from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    # After the command name: state is field 3, utime..cstime are fields 14..17.
-    ticks = sum(int(fields[i]) for i in range(11, 15))
+    """CPU seconds used so far by ``pid`` and every process beneath it, from /proc: those
+    running now, and those they have already waited for."""
+    ticks = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue  # ended meanwhile: its time is now its parent's
+        # After the command name: state is field 3, utime..cstime are fields 14..17.
+        ticks += sum(int(fields[i]) for i in range(11, 15))
+        stack.extend(int(child) for child in children)
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
