@@ -325,3 +325,23 @@ def test_a_limit_must_be_a_positive_whole_number() -> None:
         ResourceLimits(cpu_seconds=0)
     with pytest.raises(ValueError, match="output_file_bytes must not exceed output_total_bytes"):
         ResourceLimits(output_file_bytes=2 * GiB, output_total_bytes=1 * GiB)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching to an ordinary user needs root")
+def test_for_an_ordinary_user_the_wrapper_still_isolates_the_processes(tmp_path: Path) -> None:
+    # An agent need not run as root: then the PID namespace comes with a user namespace.
+    from fedsafe.executors.local import _wrapper
+
+    tmp_path.chmod(0o777)
+    spec = {"limits": limits(cpu_seconds=50).as_json(), "read": [str(tmp_path)], "write": []}
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = ["/bin/sh", "-c", "echo $$; id -u; ulimit -t"]
+    done = subprocess.run(
+        [*as_nobody, *_wrapper(), json.dumps(spec), "--", *probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert done.stdout.split() == ["1", "65534", "50"]  # init of its own namespace, limited
+    assert "warning" not in done.stderr
