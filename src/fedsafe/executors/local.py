@@ -57,6 +57,9 @@ class ActionJob:
     workspace: Path
     log_path: Path
     extra_env: tuple[tuple[str, str], ...] = ()  # settings the backend gives every action
+    # Given to fedsafe's own runtime only (dataset actions: database credentials, read by the
+    # backend configuration's ${VAR} references); never to python:v1 or r:v1.
+    dataset_env: tuple[tuple[str, str], ...] = ()
     limits: ResourceLimits = field(default_factory=ResourceLimits)  # the backend's
 
 
@@ -134,6 +137,7 @@ def _run_in(job: ActionJob, scratch_root: Path, log: TextIO) -> ActionResult:
             "MPLCONFIGDIR": str(home),
             "PYTHONDONTWRITEBYTECODE": "1",
             **dict(job.extra_env),
+            **(dict(job.dataset_env) if job.runtime == "fedsafe:v1" else {}),
             **dict(prepared.env),
         },
     )
