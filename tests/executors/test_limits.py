@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -345,3 +346,73 @@ def test_for_an_ordinary_user_the_wrapper_still_isolates_the_processes(tmp_path:
     )
     assert done.stdout.split() == ["1", "65534", "50"]  # init of its own namespace, limited
     assert "warning" not in done.stderr
+
+
+DRIVER = """\
+import sys
+from pathlib import Path
+from fedsafe.executors.local import ActionJob, run_action
+
+workspace = Path(sys.argv[1])
+name = sys.argv[2]
+run_action(ActionJob(
+    name="attack", runtime="python:v1", args=(f"analysis/{name}",), config=None,
+    patterns=(("output/*.csv", "highly_sensitive"),), code_files=(f"analysis/{name}",),
+    inputs=(), previous_outputs=(), workspace=workspace,
+    log_path=workspace / "metadata" / "attack.log",
+))
+"""
+
+
+def test_an_action_dies_with_the_executor_even_when_it_is_killed(tmp_path: Path) -> None:
+    # An agent killed with SIGKILL cannot stop its action; the kernel must, so no action runs
+    # on unwatched, past its limits, or twice once the agent restarts.
+    import fedsafe
+
+    name = f"attack{uuid.uuid4().hex}.py"
+    workspace = tmp_path / "workspace"
+    (workspace / "analysis").mkdir(parents=True)
+    (workspace / "analysis" / name).write_text(
+        PARTIAL + "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    time.sleep(3600)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(3600)\n"
+    )
+    (tmp_path / "driver.py").write_text(DRIVER)
+    source = str(Path(fedsafe.__file__).resolve().parents[1])
+    driver = subprocess.Popen(
+        [sys.executable, str(tmp_path / "driver.py"), str(workspace), name],
+        env={**os.environ, "PYTHONPATH": source},
+    )
+    try:
+        log = workspace / "metadata" / "attack.log"
+        assert _eventually(lambda: log.exists() and "ready" in log.read_text(), driver)
+        running = set(_processes_named(name)) - {str(driver.pid)}
+        assert len(running) == 3  # the wrapper, the action and the child it hid away
+        # The executor cannot remove its scratch folder once killed; the test does.
+        scratch = Path(os.readlink(f"/proc/{min(running, key=int)}/cwd")).parent
+    finally:
+        driver.kill()
+        driver.wait()
+    assert _eventually(lambda: _processes_named(name) == [])
+    assert scratch.name.startswith("fedsafe-attack-")
+    shutil.rmtree(scratch)
+
+
+def _processes_named(name: str) -> list[str]:
+    return [p for p in os.listdir("/proc") if p.isdigit() and name.encode() in _cmdline(p)]
+
+
+def _eventually(check, driver: subprocess.Popen | None = None) -> bool:
+    """Wait (up to a minute, a limit on patience rather than a timing check) for ``check``."""
+    import time
+
+    for _ in range(600):
+        if check():
+            return True
+        if driver is not None and driver.poll() is not None:
+            return check()
+        time.sleep(0.1)
+    return check()

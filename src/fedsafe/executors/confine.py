@@ -9,8 +9,9 @@ starts the command as the first process of a new PID namespace: limits and confi
 (or is stopped) the kernel ends everything it left running.
 
 ``SPEC_JSON`` is an object with optional keys ``read`` and ``write`` (folders for the sandbox;
-without ``read`` no sandbox is applied, for fedsafe's own trusted runtime) and ``limits`` (a
-:class:`~fedsafe.executors.limits.ResourceLimits` as JSON).
+without ``read`` no sandbox is applied, for fedsafe's own trusted runtime), ``limits`` (a
+:class:`~fedsafe.executors.limits.ResourceLimits` as JSON) and ``parent`` (the process id of
+the executor: the action is killed when that process ends, however it ends).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def main(argv: list[str]) -> int:
         return 2
     spec = json.loads(argv[0])
     command = argv[2:]
+    if "parent" in spec and not _die_with_parent(int(spec["parent"])):
+        print("fedsafe: the executor that started this action has ended", file=sys.stderr)
+        return 125
     if "limits" in spec:
         apply_limits(ResourceLimits.from_json(spec["limits"]))
     own_namespace = _new_process_namespace()
@@ -80,6 +84,17 @@ def main(argv: list[str]) -> int:
     if not own_namespace:
         return _exec(command)
     return _run_as_init(command)
+
+
+def _die_with_parent(parent: int) -> bool:
+    """Ask the kernel to kill this process when its parent ends; False if it already has.
+
+    Checked after asking, so a parent that ended just before is not missed.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    return os.getppid() == parent
 
 
 def _new_process_namespace() -> bool:

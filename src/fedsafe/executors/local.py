@@ -125,7 +125,9 @@ def _run_in(job: ActionJob, scratch_root: Path, log: TextIO) -> ActionResult:
     watch = _Watch(scratch_root, job.limits)
 
     prepared = prepare(job.runtime, job.args, job.config)
-    spec: dict[str, Any] = {"limits": job.limits.as_json()}
+    # With "parent", the action dies with this process, even if it is killed with SIGKILL: an
+    # agent that crashes leaves no action running unwatched, past its limits.
+    spec: dict[str, Any] = {"limits": job.limits.as_json(), "parent": os.getpid()}
     if prepared.confined:
         spec["read"] = [*prepared.read_paths, str(scratch)]
         spec["write"] = [str(scratch), str(home)]
