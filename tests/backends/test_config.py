@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fedsafe.backends.config import BackendConfigError, expand_env, load_config, redact
+from fedsafe.executors.limits import ResourceLimits
 
 GOOD = """
 [backend]
@@ -53,6 +54,20 @@ patients = "gp_patients"
     assert config.physical_name("patients") == "gp_patients"
     assert config.physical_name("medications") == "medications"
     assert (config.policy.minimum_count, config.policy.rounding_base) == (10, 5)
+    assert config.limits == ResourceLimits()  # no [limits]: the executor's defaults
+
+
+def test_a_backend_sets_its_own_resource_limits(tmp_path: Path) -> None:
+    text = GOOD + "\n[limits]\ncpu_seconds = 60\nmemory_bytes = 1073741824\noutput_files = 50\n"
+    limits = load_config(write(tmp_path, text)).limits
+    assert limits == ResourceLimits(
+        cpu_seconds=60,
+        memory_bytes=1073741824,
+        output_files=50,
+        output_file_bytes=ResourceLimits().output_file_bytes,
+        output_total_bytes=ResourceLimits().output_total_bytes,
+        wall_seconds=ResourceLimits().wall_seconds,
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,6 +89,13 @@ patients = "gp_patients"
         (lambda t: t.replace('"clinical_events"', '"clinical_event"'), "'clinical_event'"),
         (lambda t: t.replace("postgresql://", "mysql://"), "not a supported engine URL"),
         (lambda t: t.replace("[backend]", "[backend"), "is not valid TOML"),
+        (lambda t: t + "\n[limits]\ncpu_seconds = 0\n", "limits.cpu_seconds"),
+        (lambda t: t + '\n[limits]\nmemory_bytes = "8 GiB"\n', "limits.memory_bytes"),
+        (lambda t: t + "\n[limits]\nwall_second = 60\n", "limits.wall_second is not a known"),
+        (
+            lambda t: t + "\n[limits]\noutput_file_bytes = 20\noutput_total_bytes = 10\n",
+            "limits.output_file_bytes (20) is larger than limits.output_total_bytes (10)",
+        ),
     ],
 )
 def test_mistakes_are_named(tmp_path: Path, change, message: str) -> None:

@@ -202,6 +202,7 @@ summarise:
 def test_the_environment_is_scrubbed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://admin:hunter2@db/records")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "very-secret")
+    monkeypatch.setenv("PGPASSWORD", "pg-hunter3")
     script = """\
 import json, os, pathlib
 pathlib.Path("output").mkdir(exist_ok=True)
@@ -219,6 +220,7 @@ snoop:
     env = json.loads((project / "output/env.json").read_text())
     assert "hunter2" not in json.dumps(env)
     assert "very-secret" not in json.dumps(env)
+    assert "pg-hunter3" not in json.dumps(env)
     assert set(env) <= {
         "PATH",
         "LANG",
@@ -307,3 +309,55 @@ reader:
 def test_the_confining_wrapper_refuses_a_malformed_call(capsys: pytest.CaptureFixture[str]) -> None:
     assert confine_main(["{}"]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_its_working_directory_holds_only_its_code_and_declared_inputs(tmp_path: Path) -> None:
+    lister = """\
+import json, os, pathlib
+found = sorted(
+    os.path.relpath(os.path.join(folder, name))
+    for folder, _, names in os.walk(".")
+    for name in names
+)
+pathlib.Path("output/listing.json").write_text(json.dumps(found))
+"""
+    other = PRODUCER.replace("secret.csv", "other.csv")
+    actions = """\
+producer:
+  run: python:v1 analysis/producer.py
+  outputs:
+    highly_sensitive:
+      data: output/secret.csv
+other:
+  run: python:v1 analysis/other.py
+  outputs:
+    highly_sensitive:
+      data: output/other.csv
+lister:
+  run: python:v1 analysis/lister.py
+  needs: [producer]
+  outputs:
+    highly_sensitive:
+      listing: output/listing.json
+"""
+    scripts = {"producer.py": PRODUCER, "other.py": other, "lister.py": lister}
+    project = make_project(tmp_path / "project", actions, scripts)
+    (project / ".git").mkdir()
+    (project / ".git" / "config").write_text("[core]\n")
+    (project / "notes").mkdir()
+    (project / "notes" / "plan.md").write_text("the plan\n")
+    assert statuses(run_project(project, ["other"])) == {"other": "succeeded"}
+    assert (project / "output/other.csv").exists()  # there to be seen, were it copied
+    assert statuses(run_project(project, ["lister"])) == {
+        "producer": "succeeded",
+        "lister": "succeeded",
+    }
+    listing = json.loads((project / "output/listing.json").read_text())
+    assert listing == [
+        "analysis/lister.py",
+        "analysis/other.py",
+        "analysis/producer.py",
+        "notes/plan.md",
+        "output/secret.csv",  # the one input it declared; not other.csv, not metadata, not .git
+        "project.yaml",
+    ]

@@ -14,6 +14,11 @@ Operators write one TOML file per backend::
     minimum_count = 10                    # small-number suppression threshold
     rounding_base = 5
 
+    [limits]                              # optional: what one action may use (see
+    cpu_seconds = 3600                    # fedsafe.executors.limits for every key
+    memory_bytes = 8589934592             # and its default)
+    wall_seconds = 7200
+
 Secrets never live in the file: a password is written as ``${ENV_VAR}`` and read from the
 environment only when connecting, so the file can be shared, reviewed and committed. Every
 mistake is reported with the file and the key, and an unknown key is an error (a misspelt
@@ -31,6 +36,7 @@ from typing import Any, Literal
 import pydantic
 
 from fedsafe.errors import FedsafeError
+from fedsafe.executors.limits import ResourceLimits
 
 __all__ = ["BackendConfig", "BackendConfigError", "EngineConfig", "Policy", "load_config"]
 
@@ -78,6 +84,7 @@ class BackendConfig:
     policy: Policy
     table_names: tuple[tuple[str, str], ...] = field(default=())
     path: Path | None = None
+    limits: ResourceLimits = field(default_factory=ResourceLimits)
 
     def physical_name(self, logical: str) -> str:
         """The database's name for a logical table (native mapping; default: the same)."""
@@ -108,10 +115,23 @@ class _Policy(_Strict):
     rounding_base: int = pydantic.Field(default=5, ge=1)
 
 
+_DEFAULT_LIMITS = ResourceLimits()
+
+
+class _Limits(_Strict):
+    cpu_seconds: int = pydantic.Field(default=_DEFAULT_LIMITS.cpu_seconds, ge=1)
+    memory_bytes: int = pydantic.Field(default=_DEFAULT_LIMITS.memory_bytes, ge=1)
+    output_file_bytes: int = pydantic.Field(default=_DEFAULT_LIMITS.output_file_bytes, ge=1)
+    output_total_bytes: int = pydantic.Field(default=_DEFAULT_LIMITS.output_total_bytes, ge=1)
+    output_files: int = pydantic.Field(default=_DEFAULT_LIMITS.output_files, ge=1)
+    wall_seconds: int = pydantic.Field(default=_DEFAULT_LIMITS.wall_seconds, ge=1)
+
+
 class _File(_Strict):
     backend: _Backend
     engine: _Engine
     policy: _Policy = pydantic.Field(default_factory=_Policy)
+    limits: _Limits = pydantic.Field(default_factory=_Limits)
     tables: dict[str, str] = pydantic.Field(default_factory=dict)
 
 
@@ -167,6 +187,13 @@ def _build(path: Path, parsed: _File) -> BackendConfig:
         raise BackendConfigError(
             f"{path}: engine.parquet and engine.spark_conf apply to Spark only, not to {scheme}"
         )
+    limits = parsed.limits
+    if limits.output_file_bytes > limits.output_total_bytes:
+        raise BackendConfigError(
+            f"{path}: limits.output_file_bytes ({limits.output_file_bytes}) is larger than "
+            f"limits.output_total_bytes ({limits.output_total_bytes}): one file cannot be "
+            "allowed more than all files together"
+        )
     return BackendConfig(
         name=parsed.backend.name,
         mapping=parsed.backend.mapping,
@@ -179,6 +206,7 @@ def _build(path: Path, parsed: _File) -> BackendConfig:
         policy=Policy(parsed.policy.minimum_count, parsed.policy.rounding_base),
         table_names=tuple(sorted(parsed.tables.items())),
         path=path,
+        limits=ResourceLimits(**limits.model_dump()),
     )
 
 
