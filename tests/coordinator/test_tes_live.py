@@ -24,7 +24,15 @@ actions:
 
 def study_repo(tmp_path) -> tuple[str, str]:
     work, bare = tmp_path / "work", tmp_path / "study.git"
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "init.defaultBranch=main"]
+    git = [
+        "git",
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.org",
+        "-c",
+        "init.defaultBranch=main",
+    ]
     subprocess.run([*git, "init", "-q", str(work)], check=True)
     (work / "project.yaml").write_text(PROJECT_YAML)
     (work / "analysis").mkdir()
@@ -32,7 +40,9 @@ def study_repo(tmp_path) -> tuple[str, str]:
     subprocess.run([*git, "-C", str(work), "add", "."], check=True)
     subprocess.run([*git, "-C", str(work), "commit", "-qm", "study"], check=True)
     subprocess.run([*git, "clone", "-q", "--bare", str(work), str(bare)], check=True)
-    head = subprocess.run(["git", "-C", str(bare), "rev-parse", "main"], capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", str(bare), "rev-parse", "main"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     return f"file://{bare}", head
 
 
@@ -70,17 +80,25 @@ def task(image="python:v1", action="summarise", **tags) -> tes.Task:
 
 
 def counts(database):
-    return query(database, "SELECT (SELECT count(*) FROM coordinator_jobrequest), (SELECT count(*) FROM coordinator_job)")[0]
+    return query(
+        database,
+        "SELECT (SELECT count(*) FROM coordinator_jobrequest),"
+        " (SELECT count(*) FROM coordinator_job)",
+    )[0]
 
 
 def test_create_poll_to_complete_list_and_fetch_the_crate(world, sqlite_url):
     server, tokens, users, head = world
     client = tes.HTTPClient(server.url, token=users["rita"], timeout=60)
     info = client.get_service_info()
-    assert info.type.artifact == "tes" if hasattr(info.type, "artifact") else info.type["artifact"] == "tes"
+    assert (
+        info.type.artifact == "tes"
+        if hasattr(info.type, "artifact")
+        else info.type["artifact"] == "tes"
+    )
     task_id = client.create_task(task())
     assert client.get_task(task_id, "MINIMAL").state == "QUEUED"
-    for backend, token in tokens.items():
+    for token in tokens.values():
         agent = AgentClient(server.url, token)
         [job] = agent.lease()
         assert job["commit"] == head and job["action"] == "summarise"

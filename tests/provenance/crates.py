@@ -45,7 +45,13 @@ def job(backend: str, action: str, state: str, leased: bool = True, **kw) -> Job
 
 
 def succeeded() -> RequestRecord:
-    return record([job(b, a, "succeeded", exit_code=0) for b in ("north", "south") for a in ("generate", "model")])
+    return record(
+        [
+            job(b, a, "succeeded", exit_code=0)
+            for b in ("north", "south")
+            for a in ("generate", "model")
+        ]
+    )
 
 
 def failed() -> RequestRecord:
@@ -82,11 +88,15 @@ def partly_released() -> tuple[RequestRecord, list[ReleasedFileRecord], list[Dis
 
     released = [
         ReleasedFileRecord("north", "output/table.csv", hashlib.sha256(TABLE).hexdigest(), TABLE),
-        ReleasedFileRecord("north", "output/small_counts.csv", hashlib.sha256(REJECTED).hexdigest(), REJECTED),
+        ReleasedFileRecord(
+            "north", "output/small_counts.csv", hashlib.sha256(REJECTED).hexdigest(), REJECTED
+        ),
     ]
     decisions = [
         DisclosureDecision("north", "output/table.csv", True, T0 + timedelta(hours=2), ""),
         DisclosureDecision("north", "output/table.csv", True, T0 + timedelta(hours=3), "ann"),
-        DisclosureDecision("north", "output/small_counts.csv", False, T0 + timedelta(hours=3), "ann"),
+        DisclosureDecision(
+            "north", "output/small_counts.csv", False, T0 + timedelta(hours=3), "ann"
+        ),
     ]
     return succeeded(), released, decisions

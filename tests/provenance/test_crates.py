@@ -11,13 +11,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from provenance import crates as c
 
 from fedsafe.provenance import vocabulary as v
 from fedsafe.provenance.bag import open_bag, pack_bag
 from fedsafe.provenance.build import CrateError, build_crate
 from fedsafe.provenance.conformance import RULES, check, entities
 from fedsafe.provenance.validator import prime_context_cache, validate_crate
+from provenance import crates as c
 
 KINDS = ["succeeded", "failed", "cancelled", "partly_released"]
 
@@ -59,7 +59,11 @@ def test_each_crate_passes_roc_validator_and_the_profile(kind, backend, tmp_path
     assert {n.split("/")[0] for n in names} == {f"request-7-{kind}"}
     assert f"request-7-{kind}/manifest-sha512.txt" in names
     assert f"request-7-{kind}/tagmanifest-sha512.txt" in names
-    assert (Path(tmp_path / "opened" / f"request-7-{kind}" / "bagit.txt").read_text().startswith("BagIt-Version: 1.0"))
+    assert (
+        Path(tmp_path / "opened" / f"request-7-{kind}" / "bagit.txt")
+        .read_text()
+        .startswith("BagIt-Version: 1.0")
+    )
 
 
 def test_validation_really_runs_a_broken_crate_fails(tmp_path, context_cache):
@@ -183,20 +187,34 @@ def _root(g):
 
 BREAKS = {
     "bag.no-escape": lambda g: _root(g).update(hasPart=[{"@id": "../fetch.txt"}]),
-    "descriptor.version": lambda g: _first(g, "CreativeWork").update(conformsTo={"@id": "https://w3id.org/ro/crate/1.1"}),
-    "root.id": lambda g: next(e for e in g if e["@id"] == "ro-crate-metadata.json").update(about={"@id": "root/"}),
+    "descriptor.version": lambda g: _first(g, "CreativeWork").update(
+        conformsTo={"@id": "https://w3id.org/ro/crate/1.1"}
+    ),
+    "root.id": lambda g: next(e for e in g if e["@id"] == "ro-crate-metadata.json").update(
+        about={"@id": "root/"}
+    ),
     "root.profile": lambda g: _root(g).pop("conformsTo"),
     "main.entity": lambda g: _root(g).update(mainEntity={"@id": "#nothing"}),
-    "main.distribution": lambda g: next(e for e in g if "version" in e and e.get("@type") == "Dataset").pop("distribution"),
-    "run.present": lambda g: [g.remove(r) for r in [e for e in g if e.get("@type") == "CreateAction"]],
+    "main.distribution": lambda g: next(
+        e for e in g if "version" in e and e.get("@type") == "Dataset"
+    ).pop("distribution"),
+    "run.present": lambda g: [
+        g.remove(r) for r in [e for e in g if e.get("@type") == "CreateAction"]
+    ],
     "run.uuid": lambda g: _first(g, "CreateAction").update({"@id": "#run-north"}),
     "run.instrument": lambda g: _first(g, "CreateAction").update(instrument={"@id": "#other"}),
     "run.agent": lambda g: _first(g, "CreateAction").pop("agent"),
     "run.affiliation": lambda g: _first(g, "Person").pop("affiliation"),
-    "run.status": lambda g: _first(g, "CreateAction").update(actionStatus="http://schema.org/CompletetedActionStatus"),
+    "run.status": lambda g: _first(g, "CreateAction").update(
+        actionStatus="http://schema.org/CompletetedActionStatus"
+    ),
     "run.inputs": lambda g: _first(g, "CreateAction")["object"].append({"@id": "#missing"}),
-    "run.inputs-parameter": lambda g: next(e for e in g if e["@id"] == "#action-model").pop("exampleOfWork"),
-    "run.result-types": lambda g: next(e for e in g if e["@id"].startswith("outputs/")).update({"@type": "CreativeWork"}),
+    "run.inputs-parameter": lambda g: next(e for e in g if e["@id"] == "#action-model").pop(
+        "exampleOfWork"
+    ),
+    "run.result-types": lambda g: next(e for e in g if e["@id"].startswith("outputs/")).update(
+        {"@type": "CreativeWork"}
+    ),
     "project.source": lambda g: _root(g).pop("sourceOrganization"),
     "project.member": lambda g: _first(g, "Person").pop("memberOf"),
     "assess.name": lambda g: _assess(g, "SignOff").pop("name"),
@@ -206,8 +224,12 @@ BREAKS = {
     "assess.agent": lambda g: _assess(g, "CheckValue").pop("agent"),
     "assess.provider": lambda g: _first(g, "SoftwareApplication").pop("provider"),
     "assess.validation": lambda g: _assess(g, "ValidationCheck").pop("instrument"),
-    "publish.mentions": lambda g: _root(g).update(mentions=[m for m in _root(g)["mentions"] if "signoff" not in m["@id"]]),
-    "publish.has-part": lambda g: _root(g).update(hasPart=[p for p in _root(g)["hasPart"] if not p["@id"].startswith("outputs/")]),
+    "publish.mentions": lambda g: _root(g).update(
+        mentions=[m for m in _root(g)["mentions"] if "signoff" not in m["@id"]]
+    ),
+    "publish.has-part": lambda g: _root(g).update(
+        hasPart=[p for p in _root(g)["hasPart"] if not p["@id"].startswith("outputs/")]
+    ),
     "publish.date": lambda g: _root(g).pop("datePublished"),
     "publish.publisher": lambda g: _root(g).pop("publisher"),
     "publish.licence": lambda g: _root(g).pop("license"),
@@ -233,11 +255,15 @@ def test_each_profile_rule_catches_its_break(rule, good):
 def test_bag_rules_catch_their_breaks(good):
     from dataclasses import replace
 
-    assert {f.rule for f in check(good.metadata, replace(good, tag_manifests=frozenset()))} == {"bag.tagmanifest"}
+    assert {f.rule for f in check(good.metadata, replace(good, tag_manifests=frozenset()))} == {
+        "bag.tagmanifest"
+    }
     info = {k: x for k, x in good.info.items() if k != "External-Identifier"}
     assert {f.rule for f in check(good.metadata, replace(good, info=info))} >= {"bag.external-id"}
     info = {**good.info, "External-Identifier": "request-7"}
-    assert {f.rule for f in check(good.metadata, replace(good, info=info))} == {"bag.external-id-uuid"}
+    assert {f.rule for f in check(good.metadata, replace(good, info=info))} == {
+        "bag.external-id-uuid"
+    }
     only = replace(good, payload=frozenset({"ro-crate-metadata.json"}))
     assert {f.rule for f in check(good.metadata, only)} == {"bag.payload"}
 
@@ -247,12 +273,19 @@ def test_a_submitted_request_must_be_potential(good):
 
 
 def test_every_rule_is_tested():
-    untested = set(RULES) - set(BREAKS) - {
-        "bag.tagmanifest", "bag.external-id", "bag.external-id-uuid", "bag.payload",
-        "run.potential",
-        "bag.manifest",  # open_bag refuses such a bag: see test_bag_attacks
-        "run.results",  # completed runs with nothing released yet are allowed (documented)
-    }
+    untested = (
+        set(RULES)
+        - set(BREAKS)
+        - {
+            "bag.tagmanifest",
+            "bag.external-id",
+            "bag.external-id-uuid",
+            "bag.payload",
+            "run.potential",
+            "bag.manifest",  # open_bag refuses such a bag: see test_bag_attacks
+            "run.results",  # completed runs with nothing released yet are allowed (documented)
+        }
+    )
     assert untested == set()
 
 

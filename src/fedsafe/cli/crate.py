@@ -16,7 +16,9 @@ crate_app = typer.Typer(name="crate", help="Five Safes RO-Crates.", no_args_is_h
 @crate_app.command("show")
 def show(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A crate: a BagIt zip.", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path, typer.Argument(help="A crate: a BagIt zip.", exists=True, dir_okay=False)
+    ],
 ) -> None:
     """Check the crate's checksums and print who asked for what, what ran, who checked it and
     what was released."""

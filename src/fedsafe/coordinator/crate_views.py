@@ -36,12 +36,18 @@ def submit(request: HttpRequest) -> HttpResponse:
     """POST a Five Safes crate (BagIt zip) with a user token; answers the new request's id and
     where its crate (the submitted one with trail and results added) will be."""
     header = request.headers.get("Authorization", "")
-    user = user_for_token(header.removeprefix("Bearer ").strip(), request.path) if header.startswith("Bearer ") else None
+    user = (
+        user_for_token(header.removeprefix("Bearer ").strip(), request.path)
+        if header.startswith("Bearer ")
+        else None
+    )
     if user is None:
         return JsonResponse({"detail": "send a fedsafe user API token as Bearer"}, status=401)
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > MAX_CRATE_BYTES:
-        return JsonResponse({"detail": f"a crate must be at most {MAX_CRATE_BYTES} bytes"}, status=413)
+        return JsonResponse(
+            {"detail": f"a crate must be at most {MAX_CRATE_BYTES} bytes"}, status=413
+        )
     try:
         job_request = submit_crate(user, request.body)
     except NotAllowed as exc:
@@ -49,6 +55,9 @@ def submit(request: HttpRequest) -> HttpResponse:
     except CoordinatorError as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
     return JsonResponse(
-        {"id": job_request.pk, "crate": request.build_absolute_uri(f"/jobs/{job_request.pk}/crate.zip")},
+        {
+            "id": job_request.pk,
+            "crate": request.build_absolute_uri(f"/jobs/{job_request.pk}/crate.zip"),
+        },
         status=201,
     )

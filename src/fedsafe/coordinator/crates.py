@@ -183,8 +183,9 @@ def submit_crate(user: AbstractBaseUser, data: bytes) -> JobRequest:
     problems = [f for f in check(bag.metadata, bag, phase="request") if f.level == "MUST"]
     if problems:
         raise FieldError(
-            "crate", "does not conform to the Five Safes RO-Crate profile 0.4: "
-            + "; ".join(str(p) for p in problems)
+            "crate",
+            "does not conform to the Five Safes RO-Crate profile 0.4: "
+            + "; ".join(str(p) for p in problems),
         )
     extra = bag.payload - {"ro-crate-metadata.json", "ro-crate-preview.html"}
     if extra:
@@ -210,7 +211,9 @@ def submit_crate(user: AbstractBaseUser, data: bytes) -> JobRequest:
         )
     workspace = Workspace.objects.filter(name=match.group(1)).select_related("project").first()
     if workspace is None:
-        raise FieldError("crate", f"mainEntity names workspace {match.group(1)!r}, which does not exist")
+        raise FieldError(
+            "crate", f"mainEntity names workspace {match.group(1)!r}, which does not exist"
+        )
     runs = [e for e in graph.values() if "CreateAction" in str(e.get("@type"))]
     if len(runs) != 1:
         raise FieldError("crate", f"a submitted crate has one CreateAction, found {len(runs)}")
@@ -232,7 +235,9 @@ def submit_crate(user: AbstractBaseUser, data: bytes) -> JobRequest:
         commit=match.group(2),
     )
     if RequestCrate.objects.filter(uuid=crate_uuid).exists():
-        raise FieldError("crate", f"a crate with External-Identifier {external} was already submitted")
+        raise FieldError(
+            "crate", f"a crate with External-Identifier {external} was already submitted"
+        )
     with transaction.atomic():
         job_request = create_job_request(user, workspace, spec)
         RequestCrate.objects.create(

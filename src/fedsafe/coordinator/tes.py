@@ -78,10 +78,14 @@ def _api(view: Callable[..., Any]) -> Callable[..., HttpResponse]:
         try:
             if view.__name__ != "service_info":
                 header = request.headers.get("Authorization", "")
-                token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+                token = (
+                    header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+                )
                 user = user_for_token(token, request.path) if token else None
                 if user is None:
-                    raise TesError(401, "send a fedsafe user API token as 'Authorization: Bearer ...'")
+                    raise TesError(
+                        401, "send a fedsafe user API token as 'Authorization: Bearer ...'"
+                    )
                 request.tes_user = user  # type: ignore[attr-defined]
             return _json(view(request, *args, **kwargs))
         except TesError as exc:
@@ -158,9 +162,15 @@ def _create(request: HttpRequest) -> dict[str, Any]:
     if ws_name:
         workspaces = [w for w in workspaces if w.name == ws_name]
         if not workspaces:
-            raise TesError(400, f"tags.workspace: project {project.name!r} has no workspace {ws_name!r}")
+            raise TesError(
+                400, f"tags.workspace: project {project.name!r} has no workspace {ws_name!r}"
+            )
     if len(workspaces) != 1:
-        raise TesError(400, f"project {project.name!r} has {len(workspaces)} workspaces: name one in tags.workspace")
+        raise TesError(
+            400,
+            f"project {project.name!r} has {len(workspaces)} workspaces: "
+            "name one in tags.workspace",
+        )
     workspace = workspaces[0]
     executors = body.get("executors")
     if not isinstance(executors, list) or not executors:
@@ -199,7 +209,9 @@ def _create(request: HttpRequest) -> dict[str, Any]:
             )
         runtime = actions[action].run.runtime
         if runtime != image:
-            raise TesError(400, f"executors[{i}].image {image!r}: action {action!r} runs on {runtime}")
+            raise TesError(
+                400, f"executors[{i}].image {image!r}: action {action!r} runs on {runtime}"
+            )
     spec = RequestSpec(
         actions=[a for _, a in wanted],
         backends="all" if backends == "all" else backends.split("|"),
@@ -250,20 +262,40 @@ def _task(job_request: JobRequest, view: str, request: HttpRequest) -> dict[str,
             ],
             "logs": [
                 {
-                    "start_time": job_request.started_at.isoformat() if job_request.started_at else None,
-                    "end_time": job_request.finished_at.isoformat() if job_request.finished_at else None,
+                    "start_time": job_request.started_at.isoformat()
+                    if job_request.started_at
+                    else None,
+                    "end_time": job_request.finished_at.isoformat()
+                    if job_request.finished_at
+                    else None,
                     "logs": [
                         {
                             "start_time": j.started_at.isoformat() if j.started_at else None,
                             "end_time": j.finished_at.isoformat() if j.finished_at else None,
                             "exit_code": j.exit_code,
-                            **({"stdout": "", "stderr": f"{j.backend.name}/{j.action}: {j.state}"} if view == "FULL" else {}),
+                            **(
+                                {"stdout": "", "stderr": f"{j.backend.name}/{j.action}: {j.state}"}
+                                if view == "FULL"
+                                else {}
+                            ),
                         }
                         for j in jobs
                     ],
                     "metadata": {f"{j.backend.name}/{j.action}": j.state for j in jobs},
                     "outputs": [],
-                    **({"system_logs": [f"{j.backend.name}/{j.action}: {j.state} {j.error_class} {j.message}".strip() for j in jobs]} if view == "FULL" else {}),
+                    **(
+                        {
+                            "system_logs": [
+                                (
+                                    f"{j.backend.name}/{j.action}: {j.state} "
+                                    f"{j.error_class} {j.message}"
+                                ).strip()
+                                for j in jobs
+                            ]
+                        }
+                        if view == "FULL"
+                        else {}
+                    ),
                 }
             ],
         }
@@ -331,5 +363,3 @@ def cancel(request: HttpRequest, task_id: str) -> dict[str, Any]:
         raise TesError(405, "use POST")
     cancel_request(request.tes_user, _one(request, task_id))  # type: ignore[attr-defined]
     return {}
-
-

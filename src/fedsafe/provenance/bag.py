@@ -11,6 +11,7 @@ import io
 import json
 import shutil
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -25,6 +26,10 @@ __all__ = ["OpenedBag", "open_bag", "pack_bag"]
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_MEMBERS = 10_000
 
+# bagit's make_bag and Bag.save change the process's working directory while they write
+# manifests; two at once in a threaded server would write into each other's folders.
+_CHDIR_LOCK = threading.Lock()
+
 
 def pack_bag(crate_root: Path, external_id: str, name: str) -> bytes:
     """Turn the folder holding ``data/`` (the crate) into a bag and zip it under ``name/``.
@@ -38,23 +43,28 @@ def pack_bag(crate_root: Path, external_id: str, name: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / name
         shutil.copytree(crate_root, work)
-        bagit.make_bag(
-            str(work),
-            {"External-Identifier": external_id, "Source-Organization": "fedsafe coordinator"},
-            checksums=["sha512"],
-        )
-        # bagit-python writes "BagIt-Version: 0.97"; the profile asks for 1.0 or later, and
-        # the bag already follows 1.0's rules, so declare it and re-hash the tag files.
-        (work / "bagit.txt").write_text(
-            "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", "utf-8"
-        )
-        bagit.Bag(str(work)).save()
+        with _CHDIR_LOCK:
+            _make_bag(work, external_id)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(work.rglob("*")):
                 if path.is_file():
                     archive.write(path, f"{name}/{path.relative_to(work).as_posix()}")
         return buffer.getvalue()
+
+
+def _make_bag(work: Path, external_id: str) -> None:
+    bagit.make_bag(
+        str(work),
+        {"External-Identifier": external_id, "Source-Organization": "fedsafe coordinator"},
+        checksums=["sha512"],
+    )
+    # bagit-python writes "BagIt-Version: 0.97"; the profile asks for 1.0 or later, and the
+    # bag already follows 1.0's rules, so declare it and re-hash the tag files.
+    (work / "bagit.txt").write_text(
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", "utf-8"
+    )
+    bagit.Bag(str(work)).save()
 
 
 @dataclass(frozen=True)
@@ -106,9 +116,11 @@ def open_bag(data: bytes, workdir: Path) -> OpenedBag:
         raise CrateError(f"the bag's checksums do not match: {details}") from None
     except bagit.BagError as exc:
         raise CrateError(f"not a valid bag: {exc}") from None
-    version = tuple(int(x) for x in bag.version.split("."))
+    version = tuple(bag.version_info)
     if version < (1, 0):
-        raise CrateError(f"the bag declares BagIt {bag.version}; version 1.0 or later is needed")
+        raise CrateError(
+            f"the bag declares BagIt {bag.version_info}; version 1.0 or later is needed"
+        )
     metadata_path = bag_dir / "data" / "ro-crate-metadata.json"
     if not metadata_path.is_file():
         raise CrateError("the bag's data/ has no ro-crate-metadata.json")

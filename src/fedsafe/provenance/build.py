@@ -22,10 +22,9 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.metadata import version as _package_version
 from pathlib import Path, PurePosixPath
 from typing import Any
-
-from importlib.metadata import version as _package_version
 
 from rocrate.rocrate import ROCrate
 
@@ -117,14 +116,14 @@ def build_crate(
         raise CrateError(f"request {record.request_id} did not run on backend {backend!r}")
     decisions = [d for d in decisions if d.backend in backends]
     refused = {(d.backend, d.path) for d in decisions if not d.approved}
-    files = [
-        f for f in released if f.backend in backends and (f.backend, f.path) not in refused
-    ]
+    files = [f for f in released if f.backend in backends and (f.backend, f.path) not in refused]
     g = _Graph({})
     finished = all(j.state in _TERMINAL for j in record.jobs) and bool(record.jobs)
 
     # Who is who.
-    org = g.put({"@id": "#coordinator-operator", "@type": "Organization", "name": record.organisation})
+    org = g.put(
+        {"@id": "#coordinator-operator", "@type": "Organization", "name": record.organisation}
+    )
     coordinator = g.put(
         {
             "@id": "#fedsafe-coordinator",
@@ -307,8 +306,7 @@ def build_crate(
                 "@type": "File",
                 "name": str(path),
                 "sha256": f.sha256,
-                "encodingFormat": mimetypes.guess_type(str(path))[0]
-                or "application/octet-stream",
+                "encodingFormat": mimetypes.guess_type(str(path))[0] or "application/octet-stream",
             }
             if f.content is not None:
                 fid = f"outputs/{name}/{path}"
@@ -338,7 +336,8 @@ def build_crate(
         failed = [j for j in jobs if j.state == "failed"]
         if failed:
             run["error"] = "; ".join(
-                f"{j.action}: {j.error or 'failed'}" + (f" (exit {j.exit_code})" if j.exit_code is not None else "")
+                f"{j.action}: {j.error or 'failed'}"
+                + (f" (exit {j.exit_code})" if j.exit_code is not None else "")
                 for j in failed
             )
         if results:
@@ -485,7 +484,11 @@ def _carry_submitted(
                 if isinstance(entity.get(key), str) and entity[key].strip():
                     root[key] = entity[key]
             continue
-        if eid == "ro-crate-metadata.json" or {"AssessAction", "CreateAction", "UpdateAction"} & set(types):
+        if eid == "ro-crate-metadata.json" or {
+            "AssessAction",
+            "CreateAction",
+            "UpdateAction",
+        } & set(types):
             continue
         if eid in g.entities or eid.startswith(("#run-", "#check-", "#validate-")):
             continue

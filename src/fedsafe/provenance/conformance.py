@@ -13,13 +13,12 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 from fedsafe.provenance import vocabulary as v
 from fedsafe.provenance.bag import OpenedBag
 
-__all__ = ["Finding", "RULES", "check", "entities"]
+__all__ = ["RULES", "Finding", "check", "entities"]
 
 RULES: dict[str, tuple[str, str]] = {
     # id: (level, what the profile says)
@@ -43,7 +42,10 @@ RULES: dict[str, tuple[str, str]] = {
     "run.inputs": ("MUST", "each object (input) has its own entity"),
     "run.inputs-parameter": ("SHOULD", "each input has exampleOfWork to a FormalParameter"),
     "run.results": ("SHOULD", "a completed CreateAction lists its outputs under result"),
-    "run.result-types": ("SHOULD", "outputs are File, Dataset, Collection, DigitalDocument or PropertyValue"),
+    "run.result-types": (
+        "SHOULD",
+        "outputs are File, Dataset, Collection, DigitalDocument or PropertyValue",
+    ),
     "run.potential": ("MUST", "a submitted request's CreateAction is PotentialActionStatus"),
     "project.source": ("MUST", "the root's sourceOrganization is a Project"),
     "project.member": ("SHOULD", "the requesting agent is memberOf the project"),
@@ -214,8 +216,10 @@ def check(
         parts = set(_ids(root.get("hasPart")))
         for run in runs:
             for res in _ids(run.get("result")):
-                if _local(res) and res not in parts and not any(
-                    res.startswith(p) for p in parts if p.endswith("/")
+                if (
+                    _local(res)
+                    and res not in parts
+                    and not any(res.startswith(p) for p in parts if p.endswith("/"))
                 ):
                     fail("publish.has-part", f"{res} is not in ./ hasPart")
         if not isinstance(root.get("datePublished"), str):
@@ -247,5 +251,3 @@ def _check_bag(bag: OpenedBag, fail) -> None:
 
 def summary(findings: Iterable[Finding]) -> str:
     return "; ".join(str(f) for f in findings)
-
-

@@ -60,7 +60,8 @@ def summarise(bag: OpenedBag) -> str:
             )
     problems = check(bag.metadata, bag)
     lines.append(
-        "profile 0.4: conforms" if not problems else "profile 0.4 problems:\n  "
-        + "\n  ".join(str(p) for p in problems)
+        "profile 0.4: conforms"
+        if not problems
+        else "profile 0.4 problems:\n  " + "\n  ".join(str(p) for p in problems)
     )
     return "\n".join(lines)
