@@ -100,3 +100,112 @@ def partly_released() -> tuple[RequestRecord, list[ReleasedFileRecord], list[Dis
         ),
     ]
     return succeeded(), released, decisions
+
+
+def request_crate(
+    tmp,
+    workspace: str,
+    commit: str,
+    username: str = "rita",
+    actions: tuple[str, ...] = ("generate",),
+    backends: str = "north|south",
+    status: str = "http://schema.org/PotentialActionStatus",
+    with_run: bool = True,
+    external: str = "urn:uuid:1d6bd3d8-4a4a-4c56-9f49-3f3f8d3f0d41",
+    extra_payload: bool = False,
+) -> bytes:
+    """A request crate as a TRE-FX-style client writes it (with rocrate and bagit), including
+    a self-approving AssessAction that the coordinator must drop."""
+    from rocrate.rocrate import ROCrate
+
+    from fedsafe.provenance.bag import pack_bag
+
+    crate = ROCrate()
+    main = f"https://coordinator.example.org/workspaces/{workspace}/?commit={commit}"
+    root = crate.root_dataset
+    root["name"] = "HbA1c request from the submission layer"
+    root["description"] = "HbA1c trends, submitted as a Five Safes crate"
+    root["datePublished"] = "2026-11-23T09:00:00+00:00"
+    root["license"] = {"@id": "#licence"}
+    root["conformsTo"] = {"@id": "https://w3id.org/5s-crate/0.4"}
+    root["mainEntity"] = {"@id": main}
+    root["sourceOrganization"] = {"@id": "#project-diabetes"}
+    mentions = [{"@id": "#self-approval"}]
+    entities = [
+        {"@id": "#licence", "@type": "CreativeWork", "name": "TRE conditions"},
+        {"@id": "https://w3id.org/5s-crate/0.4", "@type": "Profile", "name": "Five Safes"},
+        {
+            "@id": main,
+            "@type": "Dataset",
+            "name": "the study",
+            "conformsTo": {"@id": "https://w3id.org/workflowhub/workflow-ro-crate/1.0"},
+            "distribution": {"@id": "https://example.org/study.zip"},
+        },
+        {"@id": "https://example.org/study.zip", "@type": "DataDownload", "name": "zip"},
+        {
+            "@id": "#project-diabetes",
+            "@type": "Project",
+            "name": "diabetes",
+            "funding": {"@id": "https://gtr.ukri.org/projects?ref=10038961"},
+        },
+        {"@id": "https://gtr.ukri.org/projects?ref=10038961", "@type": "Grant", "name": "EOSC"},
+        {"@id": "https://ror.org/027m9bs27", "@type": "Organization", "name": "Univ"},
+        {
+            "@id": f"#person-{username}",
+            "@type": "Person",
+            "name": username,
+            "identifier": username,
+            "affiliation": {"@id": "https://ror.org/027m9bs27"},
+            "memberOf": [{"@id": "#project-diabetes"}],
+        },
+        {"@id": "#p-action", "@type": "FormalParameter", "name": "action"},
+        {"@id": "#p-backend", "@type": "FormalParameter", "name": "backend"},
+        {
+            "@id": "#backends",
+            "@type": "PropertyValue",
+            "name": "backend",
+            "value": backends,
+            "exampleOfWork": {"@id": "#p-backend"},
+        },
+        {
+            "@id": "#self-approval",
+            "@type": "AssessAction",
+            "additionalType": {"@id": "https://w3id.org/shp#SignOff"},
+            "name": "I approve myself",
+            "object": {"@id": "./"},
+            "agent": {"@id": f"#person-{username}"},
+            "actionStatus": "http://schema.org/CompletedActionStatus",
+            "endTime": "2026-11-23T09:00:00+00:00",
+        },
+    ]
+    for a in actions:
+        entities.append(
+            {
+                "@id": f"#a-{a}",
+                "@type": "PropertyValue",
+                "name": "action",
+                "value": a,
+                "exampleOfWork": {"@id": "#p-action"},
+            }
+        )
+    if with_run:
+        entities.append(
+            {
+                "@id": "#query-5f1d2a57-8a35-4c1e-8f55-0d4f3c3f5b11",
+                "@type": "CreateAction",
+                "name": "Run the study",
+                "actionStatus": status,
+                "agent": {"@id": f"#person-{username}"},
+                "instrument": {"@id": main},
+                "object": [{"@id": f"#a-{a}"} for a in actions] + [{"@id": "#backends"}],
+            }
+        )
+        mentions.append({"@id": "#query-5f1d2a57-8a35-4c1e-8f55-0d4f3c3f5b11"})
+    root["mentions"] = mentions
+    for e in entities:
+        crate.add_jsonld(dict(e))
+    out = tmp / "client-crate"
+    crate.write(out / "data")
+    if extra_payload:
+        (out / "data" / "input.csv").write_text("a\n1\n")
+    return pack_bag(out / "data", external, "request")
