@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from provenance import crates as client
 
 from coordinator.helpers import snapshot
 from coordinator.live import bare_repo
@@ -25,6 +24,7 @@ from fedsafe.provenance.bag import open_bag
 from fedsafe.provenance.conformance import check, entities
 from fedsafe.provenance.records import DisclosureDecision, ReleasedFileRecord
 from fedsafe.provenance.validator import prime_context_cache, validate_crate
+from provenance import crates as client
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_request_crate_lists_hooked_released_files_validates_and_keeps_its_uuid(
     )
     archive = next(p for p in bag.payload if p.startswith("code/"))
     assert archive == f"code/hba1c-{head}.zip"  # git archive of the study at the commit
-    root = tmp_path / "o" / "fedsafe-request-{}".format(request.pk) / "data"
+    root = tmp_path / "o" / f"fedsafe-request-{request.pk}" / "data"
     cache = tmp_path / "cache"
     prime_context_cache(cache)
     assert validate_crate(root, cache) == []
@@ -90,7 +90,7 @@ def test_request_crate_lists_hooked_released_files_validates_and_keeps_its_uuid(
 
 
 def test_a_submitted_crate_becomes_a_request_and_comes_back_extended(user, study, tmp_path):
-    ws, head = study
+    _, head = study
     data = client.request_crate(tmp_path, "hba1c", head)
     request = submit_crate(user, data)
     assert request.actions == ["generate"] and request.commit == head
@@ -138,7 +138,7 @@ def _tampered(data: bytes) -> bytes:
     ],
 )
 def test_bad_crates_are_refused_and_queue_nothing(kind, message, user, study, tmp_path):
-    ws, head = study
+    _, head = study
     kw = {
         "no-run": {"with_run": False},
         "wrong-status": {"status": "http://schema.org/CompletetedActionStatus"},
@@ -170,7 +170,7 @@ def test_no_permission_for_the_project(user, other_user, study, tmp_path):
 
 
 def test_the_same_crate_cannot_be_submitted_twice(user, study, tmp_path):
-    ws, head = study
+    _, head = study
     data = client.request_crate(tmp_path, "hba1c", head)
     submit_crate(user, data)
     with pytest.raises(FieldError, match="already submitted"):
