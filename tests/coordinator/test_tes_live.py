@@ -164,3 +164,63 @@ def test_rejected_tasks_queue_nothing(world, sqlite_url, who, kwargs, status, me
     assert refused.value.response.status_code == status
     assert message in refused.value.response.json()["message"]
     assert counts(sqlite_url) == before
+
+
+def test_views_differ_and_a_bad_view_is_refused(world):
+    server, _, users, _ = world
+    client = tes.HTTPClient(server.url, token=users["rita"], timeout=60)
+    task_id = client.create_task(task())
+    minimal = client.get_task(task_id, "MINIMAL")
+    assert minimal.name is None and minimal.executors is None
+    basic = client.get_task(task_id, "BASIC")
+    assert basic.name == "summary" and basic.logs[0].system_logs is None
+    full = client.get_task(task_id, "FULL")
+    assert full.logs[0].system_logs == ["north/summarise: pending", "south/summarise: pending"]
+    bad = httpx.get(
+        f"{server.url}/ga4gh/tes/v1/tasks/{task_id}",
+        params={"view": "EVERYTHING"},
+        headers={"Authorization": f"Bearer {users['rita']}"},
+    )
+    assert bad.status_code == 400 and "view must be one of" in bad.json()["message"]
+    other = httpx.get(
+        f"{server.url}/ga4gh/tes/v1/tasks/{task_id}",
+        headers={"Authorization": f"Bearer {users['sam']}"},
+    )
+    assert other.status_code == 404  # another person's task is not theirs to see
+
+
+def test_a_crate_posted_over_http_becomes_a_request(world, sqlite_url, tmp_path):
+    from provenance.crates import request_crate
+
+    server, tokens, users, head = world
+    data = request_crate(tmp_path, "hba1c", head, backends="north")
+    refused = httpx.post(
+        f"{server.url}/api/crates/v1/requests",
+        content=data,
+        headers={"Authorization": f"Bearer {users['sam']}", "Content-Type": "application/zip"},
+    )
+    assert refused.status_code == 400 and "not the token's user" in refused.json()["detail"]
+    made = httpx.post(
+        f"{server.url}/api/crates/v1/requests",
+        content=data,
+        headers={"Authorization": f"Bearer {users['rita']}", "Content-Type": "application/zip"},
+        timeout=60,
+    )
+    assert made.status_code == 201, made.text
+    agent = AgentClient(server.url, tokens["north"])
+    [job] = agent.lease()
+    agent.run_to(job, "succeeded", exit_code=0)
+    crate = httpx.get(made.json()["crate"], timeout=60)
+    assert crate.status_code == 200
+    assert b"urn:uuid:1d6bd3d8-4a4a-4c56-9f49-3f3f8d3f0d41" in zipfile_member(
+        crate.content, "bag-info.txt"
+    )
+
+
+def zipfile_member(data: bytes, suffix: str) -> bytes:
+    import io
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    [name] = [n for n in archive.namelist() if n.endswith(suffix)]
+    return archive.read(name)
