@@ -193,7 +193,9 @@ def test_a_crate_posted_over_http_becomes_a_request(world, sqlite_url, tmp_path)
     from provenance.crates import request_crate
 
     server, tokens, users, head = world
-    data = request_crate(tmp_path, "hba1c", head, backends="north")
+    # a long description makes the crate larger than the web forms' 64 KiB limit
+    data = request_crate(tmp_path, "hba1c", head, backends="north", padding=200_000)
+    assert len(data) > 64 * 1024
     refused = httpx.post(
         f"{server.url}/api/crates/v1/requests",
         content=data,

@@ -113,6 +113,7 @@ def request_crate(
     with_run: bool = True,
     external: str = "urn:uuid:1d6bd3d8-4a4a-4c56-9f49-3f3f8d3f0d41",
     extra_payload: bool = False,
+    padding: int = 0,
 ) -> bytes:
     """A request crate as a TRE-FX-style client writes it (with rocrate and bagit), including
     a self-approving AssessAction that the coordinator must drop."""
@@ -125,6 +126,8 @@ def request_crate(
     root = crate.root_dataset
     root["name"] = "HbA1c request from the submission layer"
     root["description"] = "HbA1c trends, submitted as a Five Safes crate"
+    if padding:  # incompressible, so the zip really is large
+        root["abstract"] = __import__("secrets").token_hex(padding // 2)
     root["datePublished"] = "2026-11-23T09:00:00+00:00"
     root["license"] = {"@id": "#licence"}
     root["conformsTo"] = {"@id": "https://w3id.org/5s-crate/0.4"}

@@ -48,8 +48,15 @@ def submit(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {"detail": f"a crate must be at most {MAX_CRATE_BYTES} bytes"}, status=413
         )
+    # Read the stream directly: request.body stops at the forms' 64 KiB limit, and a crate
+    # may be larger; the crate limit is checked here instead.
+    body = request.read(MAX_CRATE_BYTES + 1)
+    if len(body) > MAX_CRATE_BYTES:
+        return JsonResponse(
+            {"detail": f"a crate must be at most {MAX_CRATE_BYTES} bytes"}, status=413
+        )
     try:
-        job_request = submit_crate(user, request.body)
+        job_request = submit_crate(user, body)
     except NotAllowed as exc:
         return JsonResponse({"detail": str(exc)}, status=403)
     except CoordinatorError as exc:
