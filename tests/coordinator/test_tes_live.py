@@ -132,7 +132,11 @@ def test_create_poll_to_complete_list_and_fetch_the_crate(world, sqlite_url):
 def test_cancel(world, sqlite_url):
     server, tokens, users, _ = world
     client = tes.HTTPClient(server.url, token=users["rita"], timeout=60)
-    task_id = client.create_task(task())
+    task_id = client.create_task(task(backends="all"))
+    jobs = query(
+        sqlite_url, "SELECT count(*) FROM coordinator_job WHERE job_request_id = ?", int(task_id)
+    )
+    assert jobs == [(2,)]  # "all": both live backends
     [job] = AgentClient(server.url, tokens["north"]).lease()
     client.cancel_task(task_id)
     assert client.get_task(task_id).state == "CANCELING"
