@@ -5,6 +5,10 @@ https://w3id.org/5s-crate/0.4 that can be checked from a crate is a rule here, w
 naming the section it comes from. ``check`` returns every rule broken; a crate conforms when
 the list is empty. ``phase="request"`` checks a crate as submitted (before it ran, so
 publishing rules do not apply, and its CreateAction must still be potential).
+
+Not a rule here: "a completed CreateAction SHOULD list its outputs under result". fedsafe lists
+only released files, and a run can complete with nothing released yet (review pending) or
+nothing released at all; the pending DisclosureCheck says so instead.
 """
 
 from __future__ import annotations
@@ -41,7 +45,6 @@ RULES: dict[str, tuple[str, str]] = {
     "run.status": ("MUST", "actionStatus is one of the four schema.org statuses"),
     "run.inputs": ("MUST", "each object (input) has its own entity"),
     "run.inputs-parameter": ("SHOULD", "each input has exampleOfWork to a FormalParameter"),
-    "run.results": ("SHOULD", "a completed CreateAction lists its outputs under result"),
     "run.result-types": (
         "SHOULD",
         "outputs are File, Dataset, Collection, DigitalDocument or PropertyValue",
@@ -177,8 +180,6 @@ def check(
             }:
                 fail("run.inputs-parameter", f"{oid} has no exampleOfWork FormalParameter")
         results = _ids(run.get("result"))
-        if status == v.COMPLETED and not results and phase == "result":
-            pass  # results come only after disclosure approval; an empty release is allowed
         for res in results:
             if not _types(graph.get(res)) & _OUTPUT_TYPES:
                 fail("run.result-types", f"{res} is typed {sorted(_types(graph.get(res)))}")
