@@ -115,8 +115,9 @@ def test_create_poll_to_complete_list_and_fetch_the_crate(world, sqlite_url):
     assert [t.id for t in page.tasks] == [second] and page.next_page_token
     rest = client.list_tasks(view="MINIMAL", page_size=1, page_token=page.next_page_token)
     assert [t.id for t in rest.tasks] == [task_id]
-    page = httpx.get(f"{server.url}/jobs/{task_id}/").text
-    assert f'href="/jobs/{task_id}/crate.zip"' in page
+    page = httpx.get(f"{server.url}/jobs/{task_id}/")
+    assert f'href="/jobs/{task_id}/crate.zip"' in page.text
+    assert f'<{server.url}/jobs/{task_id}/crate.zip>; rel="item"' in page.headers["link"]
     crate = httpx.get(f"{server.url}/jobs/{task_id}/crate.zip", timeout=60)
     assert crate.status_code == 200 and crate.headers["content-type"] == "application/zip"
     import tempfile
