@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps roc-validator==0.13.0  # pins rich<14: see pyproject
 	@touch $(STAMP)
 
 # R for the r:v1 runtime and its tests (Debian's r-base-core); skipped when R is already there.

@@ -161,3 +161,19 @@ def run_schedules(
             if once:
                 return
             time.sleep(interval)
+
+
+@coordinator_app.command("issue-user-token")
+def issue_user_token(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The user who gets an API token.")],
+    database: DatabaseOption = DEFAULT_DB,
+) -> None:
+    """Give a person an API token for the TES and crate APIs; shown this once."""
+    with _errors(ctx):
+        from fedsafe.coordinator.runtime import configure
+
+        configure(database)
+        from fedsafe.coordinator.user_tokens import issue_user_token as issue
+
+        typer.echo(issue(username))

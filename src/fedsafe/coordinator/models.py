@@ -20,7 +20,10 @@ __all__ = [
     "Job",
     "JobRequest",
     "Project",
+    "ProjectMember",
+    "RequestCrate",
     "Schedule",
+    "UserApiToken",
     "Workspace",
 ]
 
@@ -200,3 +203,39 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("audit events are never deleted")
+
+
+class RequestCrate(models.Model):
+    """A request's Five Safes RO-Crate identity: the BagIt External-Identifier's UUID, made
+    once and kept for the request's life, and the metadata of the crate it was submitted as
+    (if it came in as a crate), which the returned crate extends."""
+
+    job_request = models.OneToOneField(JobRequest, on_delete=models.PROTECT, related_name="crate")
+    uuid = models.UUIDField(unique=True)
+    submitted_metadata = models.JSONField(null=True, blank=True)
+    bag_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+
+class UserApiToken(models.Model):
+    """A person's API token (for the TES and crate APIs), stored only as its SHA-256: the
+    token itself is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class ProjectMember(models.Model):
+    """Someone allowed to submit work for a project besides its creator (and staff)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="one_membership_per_user")
+        ]

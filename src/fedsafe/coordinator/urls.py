@@ -1,9 +1,9 @@
 """URL routes: web pages, the public log and the agent API."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
-from fedsafe.coordinator import views
+from fedsafe.coordinator import crate_views, tes, views
 from fedsafe.coordinator.api import api
 
 urlpatterns = [
@@ -19,4 +19,10 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.request_detail, name="request"),
     path("jobs/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("api/agent/v1/", api.urls),
+    path("jobs/<int:pk>/crate.zip", crate_views.download, name="crate"),
+    path("api/crates/v1/requests", crate_views.submit, name="crate_submit"),
+    path("ga4gh/tes/v1/service-info", tes.service_info),
+    path("ga4gh/tes/v1/tasks", tes.tasks),
+    re_path(r"^ga4gh/tes/v1/tasks/(?P<task_id>[^/:]+):cancel$", tes.cancel),
+    re_path(r"^ga4gh/tes/v1/tasks/(?P<task_id>[^/:]+)$", tes.task),
 ]

@@ -97,7 +97,14 @@ def jobs_log(request: HttpRequest) -> HttpResponse:
 
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job_request = get_object_or_404(_requests_with_jobs(), pk=pk)
-    return render(request, "coordinator/request.html", {"r": job_request})
+    response = render(request, "coordinator/request.html", {"r": job_request})
+    # Signposting to the request's Five Safes crate, as the profile asks of landing pages.
+    crate = request.build_absolute_uri(f"/jobs/{pk}/crate.zip")
+    response["Link"] = (
+        f'<{crate}>; rel="item"; type="application/zip", '
+        f'<https://w3id.org/ro/crate>; rel="profile"; type="application/zip"; anchor="{crate}"'
+    )
+    return response
 
 
 @login_required
