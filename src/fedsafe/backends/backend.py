@@ -20,6 +20,7 @@ from fedsafe.backends.connect import connect_engine
 from fedsafe.backends.mappings import get_mapping
 from fedsafe.engines.execute import DEFAULT_BATCH_SIZE, run_dataset, sql_for
 from fedsafe.errors import DataSourceError
+from fedsafe.permissions import check_granted
 from fedsafe.query_model import nodes as qm
 
 __all__ = ["Backend", "ColumnStatus", "TableNotProvidedError"]
@@ -100,6 +101,13 @@ class Backend:
             )
         return used
 
+    def refuse_unpermitted(self, dataset: qm.Dataset, project: str | None) -> None:
+        """Refuse a dataset reading a restricted table ``project`` is not granted here (what
+        the definition claims plays no part on real data)."""
+        check_granted(
+            dataset, self.config.granted_to(project), backend=self.config.name, project=project
+        )
+
     def connect(self, logical: list[str] | None = None) -> ibis.BaseBackend:
         return connect_engine(self.config.engine, sorted(self.requirements(logical)))
 
@@ -137,9 +145,17 @@ class Backend:
             )
 
     def run(
-        self, dataset: qm.Dataset, batch_size: int = DEFAULT_BATCH_SIZE
+        self,
+        dataset: qm.Dataset,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        *,
+        project: str | None = None,
     ) -> tuple[ibis.BaseBackend, pa.RecordBatchReader]:
-        """Check, then run: the connection is returned so the caller can close it when done."""
+        """Check, then run: the connection is returned so the caller can close it when done.
+
+        Permissions are checked first (a restricted table ``project`` is not granted is
+        refused, whether or not this backend holds it), then the tables provided."""
+        self.refuse_unpermitted(dataset, project)
         logical = self.refuse_unprovided(dataset)
         con = self.connect(logical)
         try:

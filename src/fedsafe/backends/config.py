@@ -14,6 +14,9 @@ Operators write one TOML file per backend::
     minimum_count = 10                    # small-number suppression threshold
     rounding_base = 5
 
+    [permissions.projects]                # restricted tables each project may read here
+    "covid-vaccine-study" = ["sgss_covid_all_tests"]
+
 Secrets never live in the file: a password is written as ``${ENV_VAR}`` and read from the
 environment only when connecting, so the file can be shared, reviewed and committed. Every
 mistake is reported with the file and the key, and an unknown key is an error (a misspelt
@@ -78,6 +81,12 @@ class BackendConfig:
     policy: Policy
     table_names: tuple[tuple[str, str], ...] = field(default=())
     path: Path | None = None
+    # project -> the permissions it is granted on this backend ([permissions] projects)
+    grants: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+
+    def granted_to(self, project: str | None) -> frozenset[str]:
+        """The permissions ``project`` holds here (none for an unnamed or unlisted project)."""
+        return frozenset(dict(self.grants).get(project, ())) if project else frozenset()
 
     def physical_name(self, logical: str) -> str:
         """The database's name for a logical table (native mapping; default: the same)."""
@@ -108,10 +117,15 @@ class _Policy(_Strict):
     rounding_base: int = pydantic.Field(default=5, ge=1)
 
 
+class _Permissions(_Strict):
+    projects: dict[str, list[str]] = pydantic.Field(default_factory=dict)
+
+
 class _File(_Strict):
     backend: _Backend
     engine: _Engine
     policy: _Policy = pydantic.Field(default_factory=_Policy)
+    permissions: _Permissions = pydantic.Field(default_factory=_Permissions)
     tables: dict[str, str] = pydantic.Field(default_factory=dict)
 
 
@@ -137,13 +151,14 @@ def load_config(path: Path | str) -> BackendConfig:
 
 
 def _build(path: Path, parsed: _File) -> BackendConfig:
-    from fedsafe.tables import core
+    from fedsafe.backends.mappings.native import providable_tables
 
-    known = set(core.__all__)
+    known = providable_tables(parsed.backend.mapping)
     for i, table in enumerate(parsed.backend.tables):
         if table not in known:
             raise BackendConfigError(
-                f"{path}: backend.tables[{i}] = {table!r} is not a core table: expected one of "
+                f"{path}: backend.tables[{i}] = {table!r} is not a table the "
+                f"{parsed.backend.mapping} mapping can provide: expected one of "
                 + ", ".join(sorted(known))
             )
     for logical in parsed.tables:
@@ -179,7 +194,23 @@ def _build(path: Path, parsed: _File) -> BackendConfig:
         policy=Policy(parsed.policy.minimum_count, parsed.policy.rounding_base),
         table_names=tuple(sorted(parsed.tables.items())),
         path=path,
+        grants=_grants(path, parsed.permissions),
     )
+
+
+def _grants(path: Path, parsed: _Permissions) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[permissions] projects``, each permission checked against the known ones."""
+    from fedsafe.permissions import UnknownPermissionError, check_permission_names
+
+    grants = []
+    for project, names in sorted(parsed.projects.items()):
+        if not project.strip():
+            raise BackendConfigError(f"{path}: permissions.projects has an empty project name")
+        try:
+            grants.append((project, check_permission_names(names)))
+        except UnknownPermissionError as exc:
+            raise BackendConfigError(f"{path}: permissions.projects.{project}: {exc}") from None
+    return tuple(grants)
 
 
 def _refuse_secrets(path: Path, raw: dict[str, Any], prefix: str = "") -> None:

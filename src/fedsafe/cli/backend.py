@@ -70,8 +70,12 @@ def generate_on_backend(
     console: Console,
     *,
     user_args: list[str] | tuple[str, ...] = (),
+    project: str | None = None,
 ) -> None:
-    """``generate-dataset --backend``: check everything, then run and write the dataset."""
+    """``generate-dataset --backend``: check everything, then run and write the dataset.
+
+    ``project`` names the project the job is for: its grants in the backend's ``[permissions]``
+    table decide which restricted tables it may read."""
     from fedsafe.backends.backend import Backend
     from fedsafe.backends.config import load_config
     from fedsafe.io.writers import check_output_path, write_dataset
@@ -83,7 +87,7 @@ def generate_on_backend(
     loaded = load_dataset_definition(
         definition, params, user_args=user_args, project_dir=project_dir
     )
-    con, reader = backend.run(loaded.dataset)
+    con, reader = backend.run(loaded.dataset, project=project)
     try:
         rows = write_dataset(reader, output)
     finally:
