@@ -115,11 +115,9 @@ def test_the_refusal_comes_before_connecting(data: Path) -> None:
 
 
 def test_project_option_needs_a_backend(data: Path) -> None:
-    result = runner.invoke(
-        app,
-        ["generate-dataset", str(data / "study.py"), "--output", str(data / "o.csv")]
-        + ["--project", "granted-study"],
-    )
+    out = str(data / "o.csv")
+    args = ["generate-dataset", str(data / "study.py"), "--output", out, "--project", "x"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 2 and "give --backend" in result.stderr
 
 
@@ -138,14 +136,13 @@ def test_bad_grants_are_refused_naming_the_key(data: Path, extra: str, expected:
 
 
 def test_an_unknown_permission_lists_the_known_ones(data: Path) -> None:
-    with pytest.raises(
-        BackendConfigError, match="'apointments' is not a permission.*'appointments'"
-    ):
+    known = r"'apointments' is not a permission.*'appointments'"
+    with pytest.raises(BackendConfigError, match=known):
         load_config(_config(data, '[permissions.projects]\n"s" = ["apointments"]\n'))
 
 
 def test_restricted_tables_are_providable_by_native_backends_only(data: Path) -> None:
     url = f"sqlite://{data}/omop.sqlite"
     config = write_config(data / "o.toml", url, "omop", ["patients", "appointments"])
-    with pytest.raises(BackendConfigError, match="appointments.*not a table the omop mapping"):
+    with pytest.raises(BackendConfigError, match=r"appointments.*not a table the omop mapping"):
         load_config(config)
