@@ -144,7 +144,6 @@ def profile(
         from fedsafe.backends.backend import Backend
         from fedsafe.backends.config import load_config
         from fedsafe.cli.quality import core_tables
-        from fedsafe.disclosure import DisclosurePolicy
         from fedsafe.dummy_data.profile import compute_profile
 
         if output.is_dir():
@@ -152,10 +151,7 @@ def profile(
         if output.suffix != ".json":
             raise UsageError(f"--output {output}: a profile is written as a .json file")
         backend = Backend(load_config(config))
-        policy = DisclosurePolicy(
-            suppress_at_or_below=backend.config.policy.minimum_count - 1,
-            rounding_base=backend.config.policy.rounding_base,
-        )
+        policy = backend.config.policy
         tables = {n: t for n, t in core_tables().items() if n in backend.config.tables}
         con = backend.connect(list(tables))
         try:
