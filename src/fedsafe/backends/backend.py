@@ -18,6 +18,7 @@ import pyarrow as pa
 from fedsafe.backends.config import BackendConfig
 from fedsafe.backends.connect import connect_engine
 from fedsafe.backends.mappings import get_mapping
+from fedsafe.backends.mappings.native import logical_schema
 from fedsafe.engines.execute import DEFAULT_BATCH_SIZE, run_dataset, sql_for
 from fedsafe.errors import DataSourceError
 from fedsafe.permissions import check_granted
@@ -89,8 +90,14 @@ class Backend:
     def requirements(self, logical: list[str] | None = None) -> dict[str, dict[str, str]]:
         return self.mapping.requirements(list(self.config.tables if logical is None else logical))
 
+    def provided_columns(self, table: str) -> tuple[str, ...]:
+        """The columns of logical ``table`` this backend's mapping provides."""
+        return tuple(logical_schema(table).column_names)
+
     def refuse_unprovided(self, dataset: qm.Dataset) -> list[str]:
-        """The logical tables a dataset uses; raise if the backend lacks any of them."""
+        """The logical tables a dataset uses; raise if the backend lacks any of them, or any
+        column it reads (a schema such as ``tpp`` can declare more columns than the core
+        tables a backend maps: ``clinical_events.ctv3_code``)."""
         used = sorted(qm.tables_used(dataset))
         missing = [t for t in used if t not in self.config.tables]
         if missing:
@@ -98,6 +105,25 @@ class Backend:
                 f"backend {self.config.name!r} does not provide the table"
                 f"{'s' if len(missing) > 1 else ''} {', '.join(repr(t) for t in missing)} "
                 f"that this dataset definition uses: it provides " + ", ".join(self.config.tables)
+            )
+        lacking = sorted(
+            {
+                (table, node.name)
+                for node in qm.walk(dataset)
+                if isinstance(node, qm.SelectColumn)
+                and (table := _table_of(node.source)) in used
+                and node.name not in self.provided_columns(table)
+            }
+        )
+        if lacking:
+            raise TableNotProvidedError(
+                f"backend {self.config.name!r} ({self.config.mapping} mapping) does not provide "
+                + "; ".join(
+                    f"column {column!r} of table {table!r} (it provides "
+                    f"{', '.join(self.provided_columns(table))})"
+                    for table, column in lacking
+                )
+                + ", which this dataset definition uses"
             )
         return used
 
@@ -181,6 +207,16 @@ class Backend:
         return sql_for(
             dataset, self.dialect, load_table=lambda t: mapping.load(_Unbound(unbound), t.name)
         )
+
+
+def _table_of(frame: object) -> str | None:
+    """The table a column is selected from (through filters, sorts and picks)."""
+    if isinstance(frame, qm.SelectPatientTable):
+        return frame.name
+    if isinstance(frame, qm.PickOneRowPerPatient):
+        frame = frame.source
+    root = getattr(frame, "root", None)
+    return root.name if isinstance(root, qm.SelectTable) else None
 
 
 class _Unbound:

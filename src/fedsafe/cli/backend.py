@@ -61,6 +61,28 @@ def check(ctx: typer.Context, config: ConfigArgument) -> None:
         console.print("all tables and columns present")
 
 
+@backend_app.command("tables")
+def tables(ctx: typer.Context, config: ConfigArgument) -> None:
+    """List the logical tables and columns this backend provides (from its configuration and
+    mapping, without connecting; `fedsafe backend check` confirms the database holds them)."""
+    from fedsafe.cli.main import _reporting_errors
+
+    with _reporting_errors(ctx):
+        from fedsafe.backends.backend import Backend
+        from fedsafe.backends.config import load_config
+        from fedsafe.backends.mappings.native import kind_of, logical_schema
+
+        backend = Backend(load_config(config))
+        out = Console(highlight=False)
+        out.print(f"backend {backend.config.name} ({backend.config.mapping} mapping)")
+        listing = Table("table", "column", "type")
+        for name in backend.config.tables:
+            schema = logical_schema(name)
+            for column in schema.columns:
+                listing.add_row(name, column.name, kind_of(column.type))
+        out.print(listing)
+
+
 def generate_on_backend(
     definition: Path,
     config: Path,
