@@ -29,7 +29,15 @@ from fedsafe.disclosure.reading import is_table_file
 from fedsafe.disclosure.released import ReleasedTable, read_released_table
 from fedsafe.disclosure.sidecar import read_sidecar
 
-__all__ = ["RULE", "differencing", "new_failures", "open_ledger", "record", "released_table"]
+__all__ = [
+    "RULE",
+    "ReleaseLedger",
+    "differencing",
+    "new_failures",
+    "open_ledger",
+    "record",
+    "released_table",
+]
 
 RULE = "differencing_across_releases"
 

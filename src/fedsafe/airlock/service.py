@@ -802,7 +802,12 @@ class Airlock:
         )
 
     def _record_release(
-        self, ledger: Any, name: str, row: sqlite3.Row, output: OutputFile, digest: str
+        self,
+        ledger: release_ledger.ReleaseLedger,
+        name: str,
+        row: sqlite3.Row,
+        output: OutputFile,
+        digest: str,
     ) -> None:
         """Record ``output`` in the release ledger before it is sent, and audit that."""
         table = release_ledger.released_table(self.config, output, row["id"])
