@@ -109,7 +109,9 @@ def missing_permissions(query: qm.Node, held: Iterable[str]) -> tuple[MissingPer
     )
 
 
-def check_granted(query: qm.Node, granted: Iterable[str], *, backend: str) -> None:
+def check_granted(
+    query: qm.Node, granted: Iterable[str], *, backend: str, project: str | None = None
+) -> None:
     """Refuse, before it runs, a job reading a table the project is not granted on ``backend``.
 
     What the definition claimed plays no part: on real data only the backend's grants count.
@@ -117,7 +119,8 @@ def check_granted(query: qm.Node, granted: Iterable[str], *, backend: str) -> No
     missing = missing_permissions(query, granted)
     if missing:
         details = "; ".join(f"table {m.table!r} needs permission {m.permission!r}" for m in missing)
+        who = f"project {project!r}" if project else "the job (no project was named)"
         raise PermissionRefusedError(
-            f"backend {backend!r} refuses this job before it runs: {details}, and the project "
-            "is not granted it there"
+            f"backend {backend!r} refuses this job before it runs: {details}, and {who} is not "
+            "granted it there (the backend configuration's [permissions] table)"
         )

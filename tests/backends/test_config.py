@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fedsafe.backends.config import BackendConfigError, expand_env, load_config, redact
+from fedsafe.disclosure import DisclosurePolicy
 from fedsafe.executors.limits import ResourceLimits
 
 GOOD = """
@@ -36,7 +37,7 @@ def test_a_good_config_loads(tmp_path: Path) -> None:
     assert config.mapping == "omop"
     assert config.tables == ("patients", "clinical_events")
     assert config.engine.scheme == "postgresql"
-    assert (config.policy.minimum_count, config.policy.rounding_base) == (7, 10)
+    assert config.policy == DisclosurePolicy(suppress_at_or_below=6, rounding_base=10)
 
 
 def test_native_renames_and_policy_defaults(tmp_path: Path) -> None:
@@ -53,7 +54,8 @@ patients = "gp_patients"
     config = load_config(write(tmp_path, text))
     assert config.physical_name("patients") == "gp_patients"
     assert config.physical_name("medications") == "medications"
-    assert (config.policy.minimum_count, config.policy.rounding_base) == (10, 5)
+    # Backend files have always defaulted to showing counts of 10 or more, rounded to 5.
+    assert config.policy == DisclosurePolicy(suppress_at_or_below=9, rounding_base=5)
     assert config.limits == ResourceLimits()  # no [limits]: the executor's defaults
 
 
@@ -137,3 +139,59 @@ def test_env_references_expand_only_from_the_environment() -> None:
 def test_redact_hides_passwords() -> None:
     assert redact("postgresql://u:s3cret@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert redact("duckdb:///x.duckdb") == "duckdb:///x.duckdb"
+
+
+def _with_policy(tmp_path: Path, lines: str) -> Path:
+    return write(tmp_path, GOOD.replace("minimum_count = 7\nrounding_base = 10\n", lines))
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # the older keys keep their meaning
+        ("minimum_count = 8\n", DisclosurePolicy(suppress_at_or_below=7)),
+        ("rounding_base = 1\n", DisclosurePolicy(suppress_at_or_below=9, rounding="none")),
+        # every DisclosurePolicy setting by its own name
+        (
+            'suppress_at_or_below = 7\nrounding = "midpoint"\nallow_zero_cells = true\n',
+            DisclosurePolicy(rounding="midpoint", allow_zero_cells=True),
+        ),
+        ("minimum_count = 11\nmin_residual_df = 20\n", DisclosurePolicy(10, min_residual_df=20)),
+    ],
+)
+def test_the_policy_table_makes_a_disclosure_policy(tmp_path, lines, expected) -> None:
+    policy = load_config(_with_policy(tmp_path, lines)).policy
+    assert isinstance(policy, DisclosurePolicy)
+    assert policy == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ("minimum_count = -3\n", "policy.minimum_count must be a whole number >= 1, got -3"),
+        ("minimum_count = true\n", "policy.minimum_count must be a whole number >= 1"),
+        ("rounding_base = 0\n", "policy.rounding_base must be a whole number >= 2, got 0"),
+        ('rounding = "up"\n', "policy.rounding must be one of nearest, midpoint, none"),
+        ('rounding = "none"\nrounding_base = 5\n', "policy.rounding_base was given"),
+        ("suppress_at_or_below = -1\n", "policy.suppress_at_or_below must be a whole number"),
+        ("dominance_k = 150.0\n", "policy.dominance_k must be a number greater than 0"),
+        ('allow_zero_cells = "yes"\n', "policy.allow_zero_cells must be true or false"),
+        ("supress_at_or_below = 7\n", "policy.supress_at_or_below is not a known key"),
+        (
+            "minimum_count = 10\nsuppress_at_or_below = 9\n",
+            "policy.minimum_count and policy.suppress_at_or_below say the same thing",
+        ),
+    ],
+)
+def test_bad_policy_values_name_the_field(tmp_path, lines, message) -> None:
+    path = _with_policy(tmp_path, lines)
+    with pytest.raises(BackendConfigError) as error:
+        load_config(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value)
+
+
+def test_a_policy_that_is_not_a_table_is_refused(tmp_path: Path) -> None:
+    text = "policy = 5\n" + GOOD.replace("[policy]\nminimum_count = 7\nrounding_base = 10\n", "")
+    with pytest.raises(BackendConfigError, match="policy: Input should be a valid dictionary"):
+        load_config(write(tmp_path, text))

@@ -287,3 +287,34 @@ def test_full_ratio_fails_by_default(tmp_path):
     path = write(tmp_path, "m.csv", "numerator,denominator,ratio\n15,15,1.0\n20,40,0.5\n", sidecar)
     assert failures(check_output_file(path, POLICY)) == [("full_cell", 1, 2, "ratio")]
     assert check_output_file(path, OLD_RULES).status is Status.PASS
+
+
+# Issue #16, "bad input": each never passes, and each gets its own reason.
+NEVER_PASS = [
+    ("header only", "group,n\n", None, "empty_table", "no rows"),
+    ("all-null column", "group,n\na,\nb,\n", None, "all_missing", "every value"),
+    ("all-redacted column", "group,n\na,[REDACTED]\nb,\n", None, "all_missing", "no sidecar"),
+    ("negative counts", "group,n\na,-10\nb,250\n", None, "unclassified", "negatives"),
+    ("labels only", "group,label\na,x\nb,y\n", None, "no_statistics", "no column"),
+    ("declared labels only", "group\na\n", {"columns": {"group": "label"}}, "no_statistics", ""),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "text", "sidecar", "rule", "reason"), NEVER_PASS)
+def test_bad_input_never_passes_and_says_why(tmp_path, case, text, sidecar, rule, reason):
+    report = check_output_file(write(tmp_path, "t.csv", text, sidecar), POLICY)
+    assert report.status is not Status.PASS, case
+    found = [f for f in report.findings if f.rule == rule and f.status is not Status.PASS]
+    assert found and reason in found[0].reason, (case, report.findings)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("n\n-10\n", "expected a whole number >= 0"),  # negative, declared a count
+        ("n\nmany\n", "expected a whole number >= 0"),  # not a number, declared a count
+    ],
+)
+def test_declared_counts_that_are_not_counts_are_errors(tmp_path, text, expected):
+    with pytest.raises(OutputFileError, match=expected):
+        check_output_file(write(tmp_path, "t.csv", text, {"columns": {"n": "count"}}), POLICY)

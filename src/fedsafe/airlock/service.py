@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fedsafe.airlock import audit
+from fedsafe.airlock import ledger as release_ledger
 from fedsafe.airlock.config import AirlockConfig, User
 from fedsafe.airlock.db import connect, transaction
 from fedsafe.airlock.errors import AirlockError, PermissionDenied, PolicyRefused
@@ -28,6 +29,7 @@ from fedsafe.airlock.states import OWNERS, TRANSITIONS, Owner, Status, Vote
 from fedsafe.airlock.upload import Uploader, UploadError
 from fedsafe.disclosure import OutputFileError, check_output_file, read_sidecar
 from fedsafe.disclosure import Status as CheckStatus
+from fedsafe.disclosure.findings import Finding
 
 __all__ = ["SYSTEM", "Airlock", "FileView", "RequestView"]
 
@@ -376,8 +378,17 @@ class Airlock:
                     if not groups[group][field].strip():
                         raise AirlockError(f"group {group!r} needs its {field} text", field=field)
             all_safe = True
+            outputs = {
+                f["path"]: resolve_output(self.config, row["workspace"], f["path"]) for f in files
+            }
+            across = release_ledger.differencing(
+                self.config,
+                release_ledger.open_ledger(self.config),
+                [outputs[f["path"]] for f in files if f["kind"] == "output"],
+                request_id,
+            )
             for file in files:
-                output = resolve_output(self.config, row["workspace"], file["path"])
+                output = outputs[file["path"]]
                 digest = sha256_of(output.absolute)
                 if digest != file["sha256"]:
                     self._reset_votes(
@@ -386,6 +397,10 @@ class Airlock:
                 if file["kind"] != "output":
                     continue
                 status, findings, safe = self._check(output)
+                extra = across.get(file["path"], ())
+                findings += [f.to_dict() for f in extra]
+                if any(f.status is CheckStatus.FAIL for f in extra):
+                    status, safe = CheckStatus.FAIL.value, False
                 all_safe = all_safe and safe
                 if status == CheckStatus.FAIL.value and not file["justification"].strip():
                     raise PolicyRefused(
@@ -610,12 +625,40 @@ class Airlock:
                                 " are not the author must approve every file",
                                 field="approvals",
                             )
+                    unseen = self._unseen_differencing(connection, row)
+                    if unseen:
+                        raise PolicyRefused(
+                            "a release made since this request was checked differences with it: "
+                            + "; ".join(f"{path}: {f.reason}" for path, f in unseen)
+                            + ". Return the request so its author sees the finding.",
+                            field="differencing",
+                        )
                     connection.execute(
                         "UPDATE files SET approved_sha256 = sha256"
                         " WHERE request_id = ? AND kind = 'output'",
                         (request_id,),
                     )
                 self._move(connection, row, to, name)
+
+    def _unseen_differencing(
+        self, connection: sqlite3.Connection, row: sqlite3.Row
+    ) -> list[tuple[str, Finding]]:
+        """Differencing failures against the ledger as it is now that were not among the
+        findings checked at submission (the ledger grows while a request waits)."""
+        files = connection.execute(
+            "SELECT * FROM files WHERE request_id = ? AND kind = 'output' ORDER BY path",
+            (row["id"],),
+        ).fetchall()
+        outputs = [resolve_output(self.config, row["workspace"], f["path"]) for f in files]
+        across = release_ledger.differencing(
+            self.config, release_ledger.open_ledger(self.config), outputs, row["id"]
+        )
+        unseen = []
+        for file in files:
+            seen = json.loads(file["check_json"] or "[]")
+            for finding in release_ledger.new_failures(across.get(file["path"], ()), seen):
+                unseen.append((file["path"], finding))
+        return unseen
 
     def approve(self, name: str, request_id: str) -> None:
         self._decide(name, request_id, Status.APPROVED, "approve")
@@ -663,6 +706,8 @@ class Airlock:
                 connection.close()
             if Status(row["status"]) is not Status.APPROVED:
                 raise PolicyRefused(f"the request is {row['status']}, not approved", field="status")
+            self._stop_unseen_differencing(name, row)
+            ledger = release_ledger.open_ledger(self.config)
             for file in files:
                 if file["uploaded"]:
                     continue
@@ -674,6 +719,7 @@ class Airlock:
                         f"{file['path']} changed since it was approved; it will not be released",
                         field="sha256",
                     )
+                self._record_release(ledger, name, row, output, digest)
                 try:
                     attempts = self.uploader.upload(
                         request_id=request_id,
@@ -712,6 +758,74 @@ class Airlock:
                     automatic=all(bool(f["automatic"]) for f in files),
                 )
             return Status.RELEASED
+
+    def _stop_unseen_differencing(self, name: str, row: sqlite3.Row) -> None:
+        """Just before upload, check the request against the ledger once more: a release made
+        since approval may difference with it. If so, nothing is sent: the request goes back
+        to its author with the new findings added, and the release is refused."""
+        connection = connect(self.database)
+        try:
+            unseen = self._unseen_differencing(connection, row)
+        finally:
+            connection.close()
+        if not unseen:
+            return
+        with self._tx() as connection:
+            for path in sorted({p for p, _ in unseen}):
+                stored = connection.execute(
+                    "SELECT check_json FROM files WHERE request_id = ? AND path = ?",
+                    (row["id"], path),
+                ).fetchone()["check_json"]
+                findings = json.loads(stored or "[]")
+                findings += [f.to_dict() for p, f in unseen if p == path]
+                connection.execute(
+                    "UPDATE files SET check_status = ?, check_json = ?, approved_sha256 = NULL,"
+                    " automatic = 0 WHERE request_id = ? AND path = ?",
+                    (CheckStatus.FAIL.value, json.dumps(findings), row["id"], path),
+                )
+                # The approvals were given without this finding: they must be given again.
+                connection.execute(
+                    "DELETE FROM votes WHERE request_id = ? AND path = ?", (row["id"], path)
+                )
+            self._move(
+                connection,
+                self._request(connection, row["id"]),
+                Status.RETURNED,
+                SYSTEM,
+                reason="a release made after approval differences with this request",
+            )
+        raise PolicyRefused(
+            "not released: a release made since approval differences with this request: "
+            + "; ".join(f"{path}: {f.reason}" for path, f in unseen)
+            + ". It has been returned to its author.",
+            field="differencing",
+        )
+
+    def _record_release(
+        self,
+        ledger: release_ledger.ReleaseLedger,
+        name: str,
+        row: sqlite3.Row,
+        output: OutputFile,
+        digest: str,
+    ) -> None:
+        """Record ``output`` in the release ledger before it is sent, and audit that."""
+        table = release_ledger.released_table(self.config, output, row["id"])
+        if table is None:
+            return
+        entry = release_ledger.record(
+            ledger, table, sha256=digest, released_by=name, request_id=row["id"]
+        )
+        with self._tx() as connection:
+            self._log(
+                connection,
+                name,
+                "ledger recorded",
+                workspace=row["workspace"],
+                request_id=row["id"],
+                path=output.path,
+                details={"ledger_seq": entry.seq, "ledger_hash": entry.hash, "sha256": digest},
+            )
 
     # -- reading ----------------------------------------------------------------------------
 

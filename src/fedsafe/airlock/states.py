@@ -66,4 +66,7 @@ TRANSITIONS: dict[tuple[Status, Status], Owner] = {
     (Status.RETURNED, Status.SUBMITTED): Owner.AUTHOR,
     (Status.RETURNED, Status.WITHDRAWN): Owner.AUTHOR,
     (Status.APPROVED, Status.RELEASED): Owner.SYSTEM,
+    # Just before upload the release ledger may find differencing with a release made since
+    # approval: nothing is sent and the request goes back to its author.
+    (Status.APPROVED, Status.RETURNED): Owner.SYSTEM,
 }

@@ -18,8 +18,10 @@ import pyarrow as pa
 from fedsafe.backends.config import BackendConfig
 from fedsafe.backends.connect import connect_engine
 from fedsafe.backends.mappings import get_mapping
+from fedsafe.backends.mappings.native import logical_schema
 from fedsafe.engines.execute import DEFAULT_BATCH_SIZE, run_dataset, sql_for
 from fedsafe.errors import DataSourceError
+from fedsafe.permissions import check_granted
 from fedsafe.query_model import nodes as qm
 
 __all__ = ["Backend", "ColumnStatus", "TableNotProvidedError"]
@@ -88,8 +90,14 @@ class Backend:
     def requirements(self, logical: list[str] | None = None) -> dict[str, dict[str, str]]:
         return self.mapping.requirements(list(self.config.tables if logical is None else logical))
 
+    def provided_columns(self, table: str) -> tuple[str, ...]:
+        """The columns of logical ``table`` this backend's mapping provides."""
+        return tuple(logical_schema(table).column_names)
+
     def refuse_unprovided(self, dataset: qm.Dataset) -> list[str]:
-        """The logical tables a dataset uses; raise if the backend lacks any of them."""
+        """The logical tables a dataset uses; raise if the backend lacks any of them, or any
+        column it reads (a schema such as ``tpp`` can declare more columns than the core
+        tables a backend maps: ``clinical_events.ctv3_code``)."""
         used = sorted(qm.tables_used(dataset))
         missing = [t for t in used if t not in self.config.tables]
         if missing:
@@ -98,7 +106,33 @@ class Backend:
                 f"{'s' if len(missing) > 1 else ''} {', '.join(repr(t) for t in missing)} "
                 f"that this dataset definition uses: it provides " + ", ".join(self.config.tables)
             )
+        lacking = sorted(
+            {
+                (table, node.name)
+                for node in qm.walk(dataset)
+                if isinstance(node, qm.SelectColumn)
+                and (table := _table_of(node.source)) in used
+                and node.name not in self.provided_columns(table)
+            }
+        )
+        if lacking:
+            raise TableNotProvidedError(
+                f"backend {self.config.name!r} ({self.config.mapping} mapping) does not provide "
+                + "; ".join(
+                    f"column {column!r} of table {table!r} (it provides "
+                    f"{', '.join(self.provided_columns(table))})"
+                    for table, column in lacking
+                )
+                + ", which this dataset definition uses"
+            )
         return used
+
+    def refuse_unpermitted(self, dataset: qm.Dataset, project: str | None) -> None:
+        """Refuse a dataset reading a restricted table ``project`` is not granted here (what
+        the definition claims plays no part on real data)."""
+        check_granted(
+            dataset, self.config.granted_to(project), backend=self.config.name, project=project
+        )
 
     def connect(self, logical: list[str] | None = None) -> ibis.BaseBackend:
         return connect_engine(self.config.engine, sorted(self.requirements(logical)))
@@ -137,9 +171,17 @@ class Backend:
             )
 
     def run(
-        self, dataset: qm.Dataset, batch_size: int = DEFAULT_BATCH_SIZE
+        self,
+        dataset: qm.Dataset,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        *,
+        project: str | None = None,
     ) -> tuple[ibis.BaseBackend, pa.RecordBatchReader]:
-        """Check, then run: the connection is returned so the caller can close it when done."""
+        """Check, then run: the connection is returned so the caller can close it when done.
+
+        Permissions are checked first (a restricted table ``project`` is not granted is
+        refused, whether or not this backend holds it), then the tables provided."""
+        self.refuse_unpermitted(dataset, project)
         logical = self.refuse_unprovided(dataset)
         con = self.connect(logical)
         try:
@@ -165,6 +207,16 @@ class Backend:
         return sql_for(
             dataset, self.dialect, load_table=lambda t: mapping.load(_Unbound(unbound), t.name)
         )
+
+
+def _table_of(frame: object) -> str | None:
+    """The table a column is selected from (through filters, sorts and picks)."""
+    if isinstance(frame, qm.SelectPatientTable):
+        return frame.name
+    if isinstance(frame, qm.PickOneRowPerPatient):
+        frame = frame.source
+    root = getattr(frame, "root", None)
+    return root.name if isinstance(root, qm.SelectTable) else None
 
 
 class _Unbound:

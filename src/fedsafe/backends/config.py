@@ -10,9 +10,12 @@ Operators write one TOML file per backend::
     [engine]
     url = "postgresql://fedsafe:${NORTH_DB_PASSWORD}@db.internal:5432/omop"
 
-    [policy]
-    minimum_count = 10                    # small-number suppression threshold
-    rounding_base = 5
+    [policy]                              # a fedsafe.disclosure.DisclosurePolicy
+    minimum_count = 10                    # smallest count shown (suppress_at_or_below = 9)
+    rounding_base = 5                     # any other DisclosurePolicy setting may follow
+
+    [permissions.projects]                # restricted tables each project may read here
+    "covid-vaccine-study" = ["sgss_covid_all_tests"]
 
     [limits]                              # optional: what one action may use (see
     cpu_seconds = 3600                    # fedsafe.executors.limits for every key
@@ -27,6 +30,7 @@ mistake is reported with the file and the key, and an unknown key is an error (a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -35,6 +39,8 @@ from typing import Any, Literal
 
 import pydantic
 
+from fedsafe.disclosure.errors import PolicyError
+from fedsafe.disclosure.policy import DisclosurePolicy
 from fedsafe.errors import FedsafeError
 from fedsafe.executors.limits import ResourceLimits
 
@@ -67,12 +73,14 @@ class EngineConfig:
         return self.url.partition("://")[0].lower()
 
 
-@dataclass(frozen=True)
-class Policy:
-    """Disclosure thresholds later stages apply to outputs leaving this backend."""
+Policy = DisclosurePolicy
+"""A backend's ``[policy]`` is a :class:`~fedsafe.disclosure.DisclosurePolicy` (the one
+definition of the disclosure settings and their checks); this name is kept for importers."""
 
-    minimum_count: int = 10
-    rounding_base: int = 5
+BACKEND_MINIMUM_COUNT = 10
+"""The smallest count a backend shows when its ``[policy]`` sets neither ``minimum_count`` nor
+``suppress_at_or_below``: backend files have always defaulted to 10, stricter than the library's
+own default, and a file that relied on it must not quietly get weaker."""
 
 
 @dataclass(frozen=True)
@@ -81,10 +89,16 @@ class BackendConfig:
     mapping: str
     tables: tuple[str, ...]
     engine: EngineConfig
-    policy: Policy
+    policy: DisclosurePolicy
     table_names: tuple[tuple[str, str], ...] = field(default=())
     path: Path | None = None
     limits: ResourceLimits = field(default_factory=ResourceLimits)
+    # project -> the permissions it is granted on this backend ([permissions] projects)
+    grants: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+
+    def granted_to(self, project: str | None) -> frozenset[str]:
+        """The permissions ``project`` holds here (none for an unnamed or unlisted project)."""
+        return frozenset(dict(self.grants).get(project, ())) if project else frozenset()
 
     def physical_name(self, logical: str) -> str:
         """The database's name for a logical table (native mapping; default: the same)."""
@@ -110,9 +124,8 @@ class _Engine(_Strict):
     spark_conf: dict[str, str] = pydantic.Field(default_factory=dict)
 
 
-class _Policy(_Strict):
-    minimum_count: int = pydantic.Field(default=10, ge=1)
-    rounding_base: int = pydantic.Field(default=5, ge=1)
+class _Permissions(_Strict):
+    projects: dict[str, list[str]] = pydantic.Field(default_factory=dict)
 
 
 _DEFAULT_LIMITS = ResourceLimits()
@@ -130,7 +143,8 @@ class _Limits(_Strict):
 class _File(_Strict):
     backend: _Backend
     engine: _Engine
-    policy: _Policy = pydantic.Field(default_factory=_Policy)
+    policy: dict[str, Any] = pydantic.Field(default_factory=dict)
+    permissions: _Permissions = pydantic.Field(default_factory=_Permissions)
     limits: _Limits = pydantic.Field(default_factory=_Limits)
     tables: dict[str, str] = pydantic.Field(default_factory=dict)
 
@@ -157,13 +171,14 @@ def load_config(path: Path | str) -> BackendConfig:
 
 
 def _build(path: Path, parsed: _File) -> BackendConfig:
-    from fedsafe.tables import core
+    from fedsafe.backends.mappings.native import providable_tables
 
-    known = set(core.__all__)
+    known = providable_tables(parsed.backend.mapping)
     for i, table in enumerate(parsed.backend.tables):
         if table not in known:
             raise BackendConfigError(
-                f"{path}: backend.tables[{i}] = {table!r} is not a core table: expected one of "
+                f"{path}: backend.tables[{i}] = {table!r} is not a table the "
+                f"{parsed.backend.mapping} mapping can provide: expected one of "
                 + ", ".join(sorted(known))
             )
     for logical in parsed.tables:
@@ -203,11 +218,64 @@ def _build(path: Path, parsed: _File) -> BackendConfig:
             parquet=parsed.engine.parquet,
             spark_conf=tuple(sorted(parsed.engine.spark_conf.items())),
         ),
-        policy=Policy(parsed.policy.minimum_count, parsed.policy.rounding_base),
+        policy=policy_from_table(path, parsed.policy),
         table_names=tuple(sorted(parsed.tables.items())),
         path=path,
         limits=ResourceLimits(**limits.model_dump()),
+        grants=_grants(path, parsed.permissions),
     )
+
+
+def _grants(path: Path, parsed: _Permissions) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[permissions] projects``, each permission checked against the known ones."""
+    from fedsafe.permissions import UnknownPermissionError, check_permission_names
+
+    grants = []
+    for project, names in sorted(parsed.projects.items()):
+        if not project.strip():
+            raise BackendConfigError(f"{path}: permissions.projects has an empty project name")
+        try:
+            grants.append((project, check_permission_names(names)))
+        except UnknownPermissionError as exc:
+            raise BackendConfigError(f"{path}: permissions.projects.{project}: {exc}") from None
+    return tuple(grants)
+
+
+def policy_from_table(path: Path | str, table: dict[str, Any]) -> DisclosurePolicy:
+    """The ``[policy]`` table as a DisclosurePolicy; every mistake names ``policy.KEY``.
+
+    The file takes every DisclosurePolicy setting by its own name, plus the older
+    ``minimum_count`` (the smallest count shown: ``suppress_at_or_below = minimum_count - 1``)
+    and ``rounding_base = 1`` meaning no rounding, so files written before keep their meaning.
+    """
+
+    def problem(text: str) -> BackendConfigError:
+        return BackendConfigError(f"{path}: invalid backend configuration:\n  - {text}")
+
+    settings = dict(table)
+    known = {f.name for f in dataclasses.fields(DisclosurePolicy)} | {"minimum_count"}
+    for key in sorted(settings):
+        if key not in known:
+            names = ", ".join(sorted(known))
+            raise problem(f"policy.{key} is not a known key (known: {names})")
+    if "minimum_count" in settings:
+        minimum = settings.pop("minimum_count")
+        if "suppress_at_or_below" in settings:
+            raise problem(
+                "policy.minimum_count and policy.suppress_at_or_below say the same thing "
+                "(suppress_at_or_below = minimum_count - 1): give one"
+            )
+        if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
+            raise problem(f"policy.minimum_count must be a whole number >= 1, got {minimum!r}")
+        settings["suppress_at_or_below"] = minimum - 1
+    settings.setdefault("suppress_at_or_below", BACKEND_MINIMUM_COUNT - 1)
+    if settings.get("rounding_base") == 1 and "rounding" not in settings:
+        del settings["rounding_base"]  # a multiple of 1 never rounded anything
+        settings["rounding"] = "none"
+    try:
+        return DisclosurePolicy(**settings)
+    except PolicyError as exc:
+        raise problem("policy." + str(exc).removeprefix("disclosure policy: ")) from None
 
 
 def _refuse_secrets(path: Path, raw: dict[str, Any], prefix: str = "") -> None:

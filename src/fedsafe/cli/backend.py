@@ -61,6 +61,28 @@ def check(ctx: typer.Context, config: ConfigArgument) -> None:
         console.print("all tables and columns present")
 
 
+@backend_app.command("tables")
+def tables(ctx: typer.Context, config: ConfigArgument) -> None:
+    """List the logical tables and columns this backend provides (from its configuration and
+    mapping, without connecting; `fedsafe backend check` confirms the database holds them)."""
+    from fedsafe.cli.main import _reporting_errors
+
+    with _reporting_errors(ctx):
+        from fedsafe.backends.backend import Backend
+        from fedsafe.backends.config import load_config
+        from fedsafe.backends.mappings.native import kind_of, logical_schema
+
+        backend = Backend(load_config(config))
+        out = Console(highlight=False)
+        out.print(f"backend {backend.config.name} ({backend.config.mapping} mapping)")
+        listing = Table("table", "column", "type")
+        for name in backend.config.tables:
+            schema = logical_schema(name)
+            for column in schema.columns:
+                listing.add_row(name, column.name, kind_of(column.type))
+        out.print(listing)
+
+
 def generate_on_backend(
     definition: Path,
     config: Path,
@@ -70,8 +92,12 @@ def generate_on_backend(
     console: Console,
     *,
     user_args: list[str] | tuple[str, ...] = (),
+    project: str | None = None,
 ) -> None:
-    """``generate-dataset --backend``: check everything, then run and write the dataset."""
+    """``generate-dataset --backend``: check everything, then run and write the dataset.
+
+    ``project`` names the project the job is for: its grants in the backend's ``[permissions]``
+    table decide which restricted tables it may read."""
     from fedsafe.backends.backend import Backend
     from fedsafe.backends.config import load_config
     from fedsafe.io.writers import check_output_path, write_dataset
@@ -83,7 +109,7 @@ def generate_on_backend(
     loaded = load_dataset_definition(
         definition, params, user_args=user_args, project_dir=project_dir
     )
-    con, reader = backend.run(loaded.dataset)
+    con, reader = backend.run(loaded.dataset, project=project)
     try:
         rows = write_dataset(reader, output)
     finally:
@@ -140,7 +166,6 @@ def profile(
         from fedsafe.backends.backend import Backend
         from fedsafe.backends.config import load_config
         from fedsafe.cli.quality import core_tables
-        from fedsafe.disclosure import DisclosurePolicy
         from fedsafe.dummy_data.profile import compute_profile
 
         if output.is_dir():
@@ -148,10 +173,7 @@ def profile(
         if output.suffix != ".json":
             raise UsageError(f"--output {output}: a profile is written as a .json file")
         backend = Backend(load_config(config))
-        policy = DisclosurePolicy(
-            suppress_at_or_below=backend.config.policy.minimum_count - 1,
-            rounding_base=backend.config.policy.rounding_base,
-        )
+        policy = backend.config.policy
         tables = {n: t for n, t in core_tables().items() if n in backend.config.tables}
         con = backend.connect(list(tables))
         try:

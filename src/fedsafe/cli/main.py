@@ -228,6 +228,14 @@ def generate_dataset(
     param: ParamOption = None,
     project_dir: ProjectDirOption = None,
     backend: BackendOption = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            help="With --backend: the project this job is for; the permissions the backend's "
+            "configuration grants it decide which restricted tables it may read.",
+        ),
+    ] = None,
 ) -> None:
     """Run a dataset definition and write one row per patient in its population.
 
@@ -246,8 +254,17 @@ def generate_dataset(
                     "--dummy-profile"
                 )
             return generate_on_backend(
-                definition, backend, output, params, project_dir, console, user_args=ctx.args
+                definition,
+                backend,
+                output,
+                params,
+                project_dir,
+                console,
+                user_args=ctx.args,
+                project=project,
             )
+        if project is not None:
+            raise UsageError("--project names a project's grants on a backend: give --backend")
         source = _choose_source(dsn, dummy_tables, dummy_data_file, dummy_profile)
 
         from fedsafe.io.writers import check_output_path, write_dataset

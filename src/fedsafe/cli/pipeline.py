@@ -125,12 +125,23 @@ def run(
 
 
 @app.command("check")
-def check(ctx: typer.Context, project_dir: ProjectDir = Path(".")) -> None:
+def check(
+    ctx: typer.Context,
+    project_dir: ProjectDir = Path("."),
+    backend: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--backend",
+            help="A backend's TOML configuration (repeatable): also report, per backend, any "
+            "table or column an action reads that the backend does not provide.",
+        ),
+    ] = None,
+) -> None:
     """Check a whole project: project.yaml, that each dataset definition loads, codelists."""
     with _reporting_errors(ctx) as console:
         from fedsafe.pipeline.check import check_project
 
-        for line in check_project(project_dir):
+        for line in check_project(project_dir, backend or ()):
             console.print(Text(line, style="green"), soft_wrap=True)
 
 

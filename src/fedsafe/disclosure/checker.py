@@ -105,8 +105,29 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
     table = read_table(path)
     kinds = column_kinds(table, sidecar)
     findings: list[Finding] = []
+    rows = len(next(iter(table.columns.values()), []))
+    if rows == 0:
+        findings.append(
+            Finding(
+                Status.NEEDS_REVIEW,
+                "empty_table",
+                "the table has a header but no rows: there is nothing to check, and an empty "
+                "result can itself tell something (no patient matched); a person must review it",
+            )
+        )
     for column, (kind, inferred) in kinds.items():
         context = Column(table, column, policy, sidecar, inferred, kinds)
+        if inferred and rows and all(isinstance(v, Redacted) for v in context.values):
+            # Declared in a sidecar, a withheld column is the helper's doing and is checked as
+            # such; undeclared, nothing says what the column holds.
+            findings.append(
+                context.finding(
+                    Status.NEEDS_REVIEW,
+                    "all_missing",
+                    "every value of this column is missing or redacted and no sidecar says "
+                    "what it holds, so it cannot be checked; remove it, or a person must review it",
+                )
+            )
         if not inferred and kind == "label" and _infer_kind(column, context.raw) in _NUMBERS_ONLY:
             findings.append(
                 context.finding(
@@ -125,7 +146,12 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
         findings.extend(full_cells(table, kinds))
     if not findings:
         findings.append(
-            Finding(Status.PASS, "no_statistics", "no counts or other statistics to check")
+            Finding(
+                Status.NEEDS_REVIEW,
+                "no_statistics",
+                "no column is declared (sidecar) or recognised as a count or other statistic, "
+                "so the checker cannot tell what this table discloses; a person must review it",
+            )
         )
     return FileReport(path, tuple(findings))
 

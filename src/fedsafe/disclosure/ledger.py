@@ -41,7 +41,7 @@ from fedsafe.disclosure.released import (
     union,
 )
 
-__all__ = ["LEDGER_FILE", "LedgerEntry", "ReleaseLedger"]
+__all__ = ["LEDGER_FILE", "LedgerEntry", "ReleaseLedger", "differencing_findings"]
 
 LEDGER_FILE = "release-ledger.sqlite"
 _GENESIS = "0" * 64
@@ -180,9 +180,24 @@ class ReleaseLedger:
             if not isinstance(value, str) or not value.strip():
                 raise LedgerError(f"record_file: {name} must be a non-empty string, got {value!r}")
         table = read_released_table(path, backend=backend, project=project)
+        return self.record_table(
+            table,
+            file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+            released_by=released_by,
+            request=request,
+        )
+
+    def record_table(
+        self, table: ReleasedTable, *, file_sha256: str, released_by: str, request: str = ""
+    ) -> LedgerEntry:
+        """Record an already-read released table (the airlock reads each file once, names it
+        by workspace and path rather than by its place on disk, and records what it checked)."""
+        for name, value in (("backend", table.backend), ("released_by", released_by)):
+            if not isinstance(value, str) or not value.strip():
+                raise LedgerError(f"record_table: {name} must be a non-empty string, got {value!r}")
         payload = {
             "table": table.to_json(),
-            "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "file_sha256": file_sha256,
             "released_by": released_by,
             "request": request,
         }

@@ -11,6 +11,8 @@ Output folder::
     meta/<name>.csv                one row per term: fixed and random effects, Q, I², tau²
     tables/<path>                  pooled tables, re-protected, each with its sidecar
     charts/<name>.forest.{svg,png} forest plots;  charts/<name>.{svg,png} measures over time
+    quality/<folder>/...           data-quality reports (``fedsafe backend report``) side by
+                                   side per backend, with rows per 1,000 patients by month
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from fedsafe.federation.estimates import (
 from fedsafe.federation.layout import find_released
 from fedsafe.federation.meta import MetaResult, expit, meta_analyse, proportion_effects
 from fedsafe.federation.pooling import PooledTable, SkipTable, pool_tables
+from fedsafe.federation.quality import compare_reports, find_quality_reports, write_comparisons
 
 __all__ = ["MANIFEST", "CombineReport", "combine_released"]
 
@@ -115,7 +118,13 @@ def combine_released(
     metas: list[_Meta] = []
     pooled: list[_Pooled] = []
     skipped: list[dict[str, str]] = []
+    # Data-quality reports are compared side by side, not pooled (see federation.quality).
+    reports = find_quality_reports(released.files)
+    comparisons = [compare_reports(report, policy) for report in reports]
+    in_reports = frozenset().union(*(report.members for report in reports))
     for relative, files in released.files.items():
+        if relative in in_reports:
+            continue
         if _is_estimates(files):
             metas.append(_meta_analyse(relative, files))
             continue
@@ -134,6 +143,7 @@ def combine_released(
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
         outputs = _write_all(staging, metas, pooled, policy, skipped)
+        outputs += write_comparisons(staging, comparisons, policy, skipped)
         manifest = {
             FORMAT_KEY: 1,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -7,18 +7,33 @@ found in seconds rather than after the actions before it have run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from fedsafe.codelists.check import check_codelists
+from fedsafe.errors import FedsafeError
 from fedsafe.pipeline.model import load_project
 
-__all__ = ["check_project"]
+__all__ = ["BackendAvailabilityError", "check_project"]
 
 
-def check_project(project_dir: Path) -> list[str]:
-    """Check the project in ``project_dir``; return what was checked, raise on a problem."""
+class BackendAvailabilityError(FedsafeError):
+    """A configured backend lacks a table or column an action of the project reads."""
+
+
+def check_project(project_dir: Path, backends: Sequence[Path] = ()) -> list[str]:
+    """Check the project in ``project_dir``; return what was checked, raise on a problem.
+
+    With ``backends`` (backend configuration files), each dataset and measures action is also
+    checked against every backend it may run on (its ``backends:`` in project.yaml, or all):
+    a table or column a backend does not provide is found here, per backend, not when the job
+    reaches it. Every problem is listed in one BackendAvailabilityError."""
+    from fedsafe.backends.backend import Backend, TableNotProvidedError
+    from fedsafe.backends.config import load_config
     from fedsafe.loader import load_dataset_definition, load_measures_definition
 
+    configured = [Backend(load_config(path)) for path in backends]
+    problems: list[str] = []
     project_dir = Path(project_dir).resolve()
     project = load_project(project_dir)
     report = [f"project.yaml: {len(project.actions)} actions, all valid"]
@@ -31,11 +46,31 @@ def check_project(project_dir: Path) -> list[str]:
             loaded = load_dataset_definition(
                 project_dir / definition, params, project_dir=project_dir
             )
+            query = loaded.dataset
             columns = len(loaded.dataset.variables)
             report.append(f"{definition} (action {action.name!r}): loads, {columns} columns")
         elif action.run.is_measures:
-            load_measures_definition(project_dir / definition, params, project_dir=project_dir)
+            query = load_measures_definition(
+                project_dir / definition, params, project_dir=project_dir
+            ).measures
             report.append(f"{definition} (action {action.name!r}): loads")
+        else:
+            continue
+        for backend in configured:
+            name = backend.config.name
+            if action.backends is not None and name not in action.backends:
+                report.append(f"  backend {name}: not one of this action's backends")
+                continue
+            try:
+                backend.refuse_unprovided(query)  # type: ignore[arg-type]
+            except TableNotProvidedError as exc:
+                problems.append(f"action {action.name!r} ({definition}): {exc}")
+                continue
+            report.append(f"  backend {name}: provides every table and column it reads")
+    if problems:
+        raise BackendAvailabilityError(
+            "some actions cannot run on a configured backend:\n  - " + "\n  - ".join(problems)
+        )
     return report
 
 

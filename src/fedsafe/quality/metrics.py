@@ -7,15 +7,14 @@ patient-level row leaves it, and the counts are protected by the backend's polic
 are kept: months and codes are named only when more rows than the threshold have them, the
 rest are pooled, and totals go out only with secondary suppression.
 
-These are the backend half of a cross-backend data-quality report. Combining several
-backends' released tables (e.g. events per 1,000 patients by month, side by side) belongs to
-the coordinator's federation step, which does not exist yet.
+These are the backend half of a cross-backend data-quality report; the released reports of
+several backends are put side by side by :mod:`fedsafe.federation.quality` (``fedsafe combine``).
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,12 +57,18 @@ def compute_backend_metrics(
     backend: ibis.BaseBackend,
     tables: Mapping[str, qm.SelectTable | qm.SelectPatientTable],
     policy: DisclosurePolicy,
+    *,
+    load: Callable[[str], ibis.Table] | None = None,
 ) -> BackendMetrics:
-    """Protected metrics for each of ``tables`` (name -> table node) on ``backend``."""
+    """Protected metrics for each of ``tables`` (name -> table node) on ``backend``.
+
+    ``load`` reads a logical table (a configured backend passes its mapping's, so an OMOP
+    database is measured as the core tables it provides); by default the database's table of
+    the same name is read as it is."""
+    read = load or backend.table
     return BackendMetrics(
         tuple(
-            _table_metrics(backend.table(name), name, node, policy)
-            for name, node in sorted(tables.items())
+            _table_metrics(read(name), name, node, policy) for name, node in sorted(tables.items())
         ),
         policy,
     )

@@ -16,11 +16,29 @@ from fedsafe.engines.compiler import PATIENT_ID, ibis_type
 from fedsafe.query_model.types import is_code_type
 from fedsafe.tables import core
 
-__all__ = ["NativeMapping", "kind_of", "logical_schema"]
+__all__ = ["NativeMapping", "kind_of", "logical_schema", "providable_tables"]
+
+
+def _restricted() -> dict[str, object]:
+    """The TPP tables that need a permission, which a native backend may hold as they are
+    (so a project granted the permission can read them; see :mod:`fedsafe.permissions`)."""
+    from fedsafe.permissions import TABLE_PERMISSIONS
+    from fedsafe.tables import tpp
+
+    return {name: getattr(tpp, name) for name in TABLE_PERMISSIONS if hasattr(tpp, name)}
+
+
+def providable_tables(mapping: str) -> frozenset[str]:
+    """The logical tables a backend with this mapping may list in ``backend.tables``."""
+    if mapping == "native":
+        return frozenset(core.__all__) | frozenset(_restricted())
+    return frozenset(core.__all__)
 
 
 def logical_schema(name: str):  # -> TableSchema
-    return getattr(core, name)._node.schema
+    if hasattr(core, name):
+        return getattr(core, name)._node.schema
+    return _restricted()[name]._node.schema
 
 
 def kind_of(type_: type) -> str:
