@@ -200,3 +200,16 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("audit events are never deleted")
+
+
+# Releases and combined results live in their own module; importing them here registers them
+# with the app (Django loads only ``models``).
+from fedsafe.coordinator.release_models import (  # noqa: E402
+    CombinedFile,
+    CombineRun,
+    Dashboard,
+    Release,
+    ReleasedFile,
+)
+
+__all__ += ["CombineRun", "CombinedFile", "Dashboard", "Release", "ReleasedFile"]
