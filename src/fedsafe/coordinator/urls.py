@@ -20,3 +20,8 @@ urlpatterns = [
     path("jobs/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("api/agent/v1/", api.urls),
 ]
+
+# Releases, results and dashboards (fedsafe.coordinator.release_urls).
+from fedsafe.coordinator.release_urls import release_urlpatterns  # noqa: E402
+
+urlpatterns += release_urlpatterns
