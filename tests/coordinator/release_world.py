@@ -59,7 +59,9 @@ actions:
 
 
 def estimates(*rows: tuple[str, float, float]) -> bytes:
-    return ("term,estimate,std_error\n" + "".join(f"{t},{e!r},{s!r}\n" for t, e, s in rows)).encode()
+    return (
+        "term,estimate,std_error\n" + "".join(f"{t},{e!r},{s!r}\n" for t, e, s in rows)
+    ).encode()
 
 
 def study_repo(folder: Path, project: str = PROJECT) -> tuple[str, str]:

@@ -110,7 +110,7 @@ def test_completing_a_release_that_never_started_is_refused(world):
 
 
 def test_the_job_request_may_be_named_but_must_be_this_backends(world, user):
-    airlocks, study, job_request = world
+    airlocks, _study, job_request = world
     north = airlocks["north"]
     north.upload("r-1", "study", "output/table.csv", TABLE)
     answer = north.complete("r-1", "study", {"output/table.csv": TABLE}, job_request_id=99999)
@@ -235,7 +235,7 @@ def test_a_revoked_token_is_refused_and_audited(world):
 
 
 def test_no_token_or_an_unknown_one_is_refused(world):
-    airlocks, _, _ = world
+    _airlocks, _, _ = world
     stranger = Airlock(Client(), "fsb_not-a-real-token")
     assert stranger.upload("r-1", "study", "output/table.csv", TABLE).status_code == 401
     bare = Client().post(
