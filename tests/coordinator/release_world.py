@@ -4,13 +4,11 @@ over the release contract (through Django's test client, or real HTTP in the liv
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.test import Client
 
+from coordinator.study_repo import NO_COMBINE, PROJECT, estimates, sha, study_repo
 from fedsafe.coordinator.models import Job, JobRequest
 from fedsafe.coordinator.requests import RequestSpec, create_job_request
 from fedsafe.coordinator.setup_records import create_project, create_workspace
@@ -23,60 +21,16 @@ from fedsafe.release_contract import (
     UPLOAD_PATH,
 )
 
-PROJECT = """\
-version: '1'
-actions:
-  model:
-    run: python:v1 analysis/model.py
-    outputs:
-      moderately_sensitive:
-        estimates: output/model.csv
-  notes:
-    run: python:v1 analysis/notes.py
-    outputs:
-      moderately_sensitive:
-        notes: output/notes.txt
-  combine:
-    run: fedsafe:v1 combine released --output output/combined
-    needs_released: [model]
-    outputs:
-      moderately_sensitive:
-        tables: output/combined/**/*.csv
-        records: output/combined/**/*.json
-        svg: output/combined/**/*.svg
-        png: output/combined/**/*.png
-"""
-
-NO_COMBINE = """\
-version: '1'
-actions:
-  model:
-    run: python:v1 analysis/model.py
-    outputs:
-      moderately_sensitive:
-        estimates: output/model.csv
-"""
-
-
-def estimates(*rows: tuple[str, float, float]) -> bytes:
-    return (
-        "term,estimate,std_error\n" + "".join(f"{t},{e!r},{s!r}\n" for t, e, s in rows)
-    ).encode()
-
-
-def study_repo(folder: Path, project: str = PROJECT) -> tuple[str, str]:
-    """A bare git repository holding ``project.yaml``; returns its file:// URL and commit."""
-    work, bare = folder / "work", folder / "study.git"
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run([*git, "-c", "init.defaultBranch=main", "init", "-q", str(work)], check=True)
-    (work / "project.yaml").write_text(project)
-    subprocess.run([*git, "-C", str(work), "add", "."], check=True)
-    subprocess.run([*git, "-C", str(work), "commit", "-qm", "study"], check=True)
-    subprocess.run([*git, "clone", "-q", "--bare", str(work), str(bare)], check=True)
-    head = subprocess.run(
-        ["git", "-C", str(bare), "rev-parse", "main"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    return f"file://{bare}", head
+__all__ = [
+    "NO_COMBINE",
+    "PROJECT",
+    "Airlock",
+    "estimates",
+    "make_workspace",
+    "run_request",
+    "sha",
+    "study_repo",
+]
 
 
 def make_workspace(user, name: str, repo_url: str):
@@ -89,10 +43,6 @@ def run_request(user, workspace, backends: list[str], commit: str, state="succee
     request = create_job_request(user, workspace, spec)
     Job.objects.filter(job_request=request).update(state=state)
     return JobRequest.objects.get(pk=request.pk)
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass
