@@ -157,3 +157,29 @@ def test_releases_from_an_earlier_run_do_not_count_for_a_later_one(user, tmp_pat
     run = CombineRun.objects.get()
     assert run.job_request == second
     assert {i["request_id"] for i in run.inputs} == {"r-n2", "r-s2"}
+
+
+def test_the_combine_process_gets_none_of_the_coordinators_secrets(monkeypatch, tmp_path):
+    from fedsafe.coordinator.combining import _child_environment
+
+    monkeypatch.setenv("FEDSAFE_COORDINATOR_DATABASE", "postgresql://u:secret@db/coordinator")
+    monkeypatch.setenv("FEDSAFE_COORDINATOR_SECRET_KEY", "secret")
+    monkeypatch.setenv("FEDSAFE_DISCLOSURE_POLICY", "policy.toml")
+    env = _child_environment(tmp_path)
+    assert not any("secret" in value for value in env.values())
+    assert env["FEDSAFE_DISCLOSURE_POLICY"].endswith("/policy.toml")
+    assert env["FEDSAFE_DISCLOSURE_POLICY"].startswith("/")
+
+
+def test_run_schedules_catches_up_on_releases_that_were_never_combined(user, tmp_path, monkeypatch):
+    import fedsafe.coordinator.release_api as release_api
+
+    airlocks, _, job_request = setup(user, tmp_path)
+    # The server stops between storing the last completion and combining.
+    monkeypatch.setattr(release_api, "combine_if_ready", lambda _pk: [])
+    airlocks["north"].release("r-n", "study", {"output/model.csv": NORTH})
+    airlocks["south"].release("r-s", "study", {"output/model.csv": SOUTH})
+    assert not CombineRun.objects.exists()
+    made = combine_pending()
+    assert [(r.job_request, r.state) for r in made] == [(job_request, "succeeded")]
+    assert combine_pending() == []

@@ -265,3 +265,14 @@ def test_a_malformed_completion_is_a_permanent_400(world):
         headers={"Authorization": f"Bearer {airlocks['north'].token}"},
     )
     assert answer.status_code == 400
+
+
+def test_the_release_api_describes_itself(client):
+    document = client.get("/api/v1/releases/openapi.json").json()
+    assert set(document["paths"]) == {
+        "/api/v1/releases/files",
+        "/api/v1/releases/{request_id}/complete",
+    }
+    upload = document["paths"]["/api/v1/releases/files"]["post"]
+    assert "application/octet-stream" in upload["requestBody"]["content"]
+    assert {"201", "200", "400", "401", "403", "409", "413"} <= set(upload["responses"])

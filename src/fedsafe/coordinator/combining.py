@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -214,6 +215,18 @@ def _combine(job_request: JobRequest, inputs: list[Input]) -> list[CombineRun]:
     return made
 
 
+def _child_environment(root: Path) -> dict[str, str]:
+    """Only what ``fedsafe combine`` needs: never the coordinator's database URL or secret key
+    (the child parses files from outside)."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "FEDSAFE_DISCLOSURE_POLICY")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    if "FEDSAFE_DISCLOSURE_POLICY" in env:  # the operator's policy file; the child runs elsewhere
+        env["FEDSAFE_DISCLOSURE_POLICY"] = os.path.abspath(env["FEDSAFE_DISCLOSURE_POLICY"])
+    env["MPLCONFIGDIR"] = str(root / "matplotlib")  # charts: a writable, throw-away config
+    env["TMPDIR"] = str(root)
+    return env
+
+
 def _released_by_needs(actions, action: Action, path: str) -> bool:
     return any(
         actions[name].level_of(path) == "moderately_sensitive"
@@ -250,6 +263,7 @@ def _run_action(
                 text=True,
                 timeout=settings.COMBINE_TIMEOUT_SECONDS,
                 cwd=root,
+                env=_child_environment(root),
                 check=False,
             )
         except subprocess.TimeoutExpired:

@@ -38,7 +38,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _WORKSPACE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_PATH = 500
-MAX_FILES = 2000
+MAX_FILES = 500  # a completion body stays under Django's 64 kB request limit
 
 
 class ReleaseRefused(CoordinatorError):
