@@ -9,8 +9,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from airlock.backend_fixture import make_backend, write_output
+from airlock.flows import reviewed
 from coordinator.live import LiveCoordinator, in_coordinator, query
 from coordinator.study_repo import NO_COMBINE, study_repo
+from fedsafe.airlock.config import load_config
+from fedsafe.airlock.service import Airlock
+from fedsafe.airlock.states import Status
+from fedsafe.airlock.upload import Uploader
 
 
 @dataclass(frozen=True)
@@ -79,3 +85,19 @@ result = [tokens, job_request.pk]
         yield ReleaseWorld(server, tokens, job_request_id, folder / "coordinator-data")
     finally:
         server.stop()
+
+
+def airlock_for(folder: Path, url: str, token: str) -> Airlock:
+    """A backend folder (from the airlock's test fixture) whose airlock releases to ``url``."""
+    backend = make_backend(folder, coordinator=url, token=token)
+    config = load_config(backend)
+    return Airlock(config, Uploader(url, config.coordinator_token, first_pause=0))
+
+
+def release(airlock: Airlock, data: bytes) -> None:
+    """Write ``output/model.csv``, have it reviewed by two checkers, approved and released."""
+    study = airlock.config.workspaces_dir / "study"
+    write_output(study, "output/model.csv", data, "moderately_sensitive")
+    request_id = reviewed(airlock, ["output/model.csv"])
+    airlock.approve("carl", request_id)
+    assert airlock.release("carl", request_id) is Status.RELEASED

@@ -13,29 +13,9 @@ import urllib.request
 import numpy as np
 import pytest
 
-from airlock.backend_fixture import make_backend, write_output
-from airlock.flows import reviewed
 from coordinator.live import in_coordinator, query
-from coordinator.live_releases import release_coordinator
+from coordinator.live_releases import airlock_for, release, release_coordinator
 from coordinator.study_repo import PROJECT, estimates
-from fedsafe.airlock.config import load_config
-from fedsafe.airlock.service import Airlock
-from fedsafe.airlock.states import Status
-from fedsafe.airlock.upload import Uploader
-
-
-def airlock_for(folder, url, token) -> Airlock:
-    backend = make_backend(folder, coordinator=url, token=token)
-    config = load_config(backend)
-    return Airlock(config, Uploader(url, config.coordinator_token, first_pause=0))
-
-
-def release(airlock: Airlock, data: bytes) -> None:
-    study = airlock.config.workspaces_dir / "study"
-    write_output(study, "output/model.csv", data, "moderately_sensitive")
-    request_id = reviewed(airlock, ["output/model.csv"])
-    airlock.approve("carl", request_id)
-    assert airlock.release("carl", request_id) is Status.RELEASED
 
 
 def get(url: str) -> tuple[int, str]:
