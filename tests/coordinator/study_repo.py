@@ -48,12 +48,18 @@ def estimates(*rows: tuple[str, float, float]) -> bytes:
     ).encode()
 
 
-def study_repo(folder: Path, project: str = PROJECT) -> tuple[str, str]:
-    """A bare git repository holding ``project.yaml``; returns its file:// URL and commit."""
+def study_repo(
+    folder: Path, project: str = PROJECT, files: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """A bare git repository holding ``project.yaml`` (and ``files``, path -> text); returns
+    its file:// URL and commit."""
     work, bare = folder / "work", folder / "study.git"
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
     subprocess.run([*git, "-c", "init.defaultBranch=main", "init", "-q", str(work)], check=True)
     (work / "project.yaml").write_text(project)
+    for path, text in (files or {}).items():
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        (work / path).write_text(text)
     subprocess.run([*git, "-C", str(work), "add", "."], check=True)
     subprocess.run([*git, "-C", str(work), "commit", "-qm", "study"], check=True)
     subprocess.run([*git, "clone", "-q", "--bare", str(work), str(bare)], check=True)

@@ -164,11 +164,12 @@ def test_the_combine_process_gets_none_of_the_coordinators_secrets(monkeypatch, 
 
     monkeypatch.setenv("FEDSAFE_COORDINATOR_DATABASE", "postgresql://u:secret@db/coordinator")
     monkeypatch.setenv("FEDSAFE_COORDINATOR_SECRET_KEY", "secret")
-    monkeypatch.setenv("FEDSAFE_DISCLOSURE_POLICY", "policy.toml")
+    monkeypatch.setenv("FEDSAFE_DISCLOSURE_POLICY", '{"suppress_at_or_below": 10}')
     env = _child_environment(tmp_path)
     assert not any("secret" in value for value in env.values())
-    assert env["FEDSAFE_DISCLOSURE_POLICY"].endswith("/policy.toml")
-    assert env["FEDSAFE_DISCLOSURE_POLICY"].startswith("/")
+    assert (
+        env["FEDSAFE_DISCLOSURE_POLICY"] == '{"suppress_at_or_below": 10}'
+    )  # the operator's policy
 
 
 def test_run_schedules_catches_up_on_releases_that_were_never_combined(user, tmp_path, monkeypatch):
@@ -183,3 +184,23 @@ def test_run_schedules_catches_up_on_releases_that_were_never_combined(user, tmp
     made = combine_pending()
     assert [(r.job_request, r.state) for r in made] == [(job_request, "succeeded")]
     assert combine_pending() == []
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_a_combine_actions_policy_file_is_read_from_the_repository(user, tmp_path, present):
+    project = PROJECT.replace(
+        "--output output/combined", "--output output/combined --policy p.json"
+    )
+    files = {"p.json": '{"suppress_at_or_below": 10}'} if present else {}
+    repo_url, commit = study_repo(tmp_path / "repo", project, files)
+    airlocks = {n: Airlock(Client(), add_backend(n, "patients").token) for n in ("north", "south")}
+    run_request(user, make_workspace(user, "study", repo_url), ["north", "south"], commit)
+    airlocks["north"].release("r-n", "study", {"output/model.csv": NORTH})
+    airlocks["south"].release("r-s", "study", {"output/model.csv": SOUTH})
+    run = CombineRun.objects.get()
+    if present:
+        assert run.state == "succeeded", run.error
+        assert run.manifest["policy"]["suppress_at_or_below"] == 10
+    else:
+        assert run.state == "failed"
+        assert "the policy file p.json is not in the repository" in run.error

@@ -217,11 +217,10 @@ def _combine(job_request: JobRequest, inputs: list[Input]) -> list[CombineRun]:
 
 def _child_environment(root: Path) -> dict[str, str]:
     """Only what ``fedsafe combine`` needs: never the coordinator's database URL or secret key
-    (the child parses files from outside)."""
+    (the child parses files from outside). ``FEDSAFE_DISCLOSURE_POLICY`` (JSON settings) is the
+    operator's policy for combine actions that name no ``--policy`` file."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "FEDSAFE_DISCLOSURE_POLICY")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    if "FEDSAFE_DISCLOSURE_POLICY" in env:  # the operator's policy file; the child runs elsewhere
-        env["FEDSAFE_DISCLOSURE_POLICY"] = os.path.abspath(env["FEDSAFE_DISCLOSURE_POLICY"])
     env["MPLCONFIGDIR"] = str(root / "matplotlib")  # charts: a writable, throw-away config
     env["TMPDIR"] = str(root)
     return env
