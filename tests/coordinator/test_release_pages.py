@@ -187,3 +187,13 @@ def test_a_dashboard_never_serves_a_backends_own_files(client, user, tmp_path):
     page = Client().get("/dashboards/study/").content.decode()
     assert "/released/" not in page and "/workspaces/study/" not in page
     assert "/dashboards/study/files/" in page
+
+
+def test_a_requests_public_page_lists_what_was_released_but_not_the_contents(released):
+    _, job_request = released
+    page = Client().get(f"/jobs/{job_request.pk}/").content.decode()
+    north = page[page.index('class="released-names" data-backend="north"') :]
+    north = north[: north.index("</ul>")]
+    assert "output/table.csv" in north and sha(TABLE)[:12] in north
+    assert "airlock request r-1, complete" in page
+    assert "/raw" not in page and "alpha" not in page  # names and hashes, never contents
