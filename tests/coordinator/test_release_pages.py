@@ -197,3 +197,27 @@ def test_a_requests_public_page_lists_what_was_released_but_not_the_contents(rel
     assert "output/table.csv" in north and sha(TABLE)[:12] in north
     assert "airlock request r-1, complete" in page
     assert "/raw" not in page and "alpha" not in page  # names and hashes, never contents
+
+
+def test_a_failed_combine_can_be_run_again_once_the_repository_is_fixed(client, user, tmp_path):
+    airlocks, study, _ = setup(user, tmp_path, PROJECT)
+    good_url = study.repo_url
+    study.repo_url = f"file://{tmp_path}/moved.git"  # the repository is unreachable for a while
+    study.save()
+    release_round(airlocks, "1", estimates(("age", 0.5, 0.1)), estimates(("age", 0.7, 0.1)))
+    failed = CombineRun.objects.get()
+    assert failed.state == "failed"
+    client.force_login(user)
+    assert "Combine again" in client.get("/workspaces/study/results/").content.decode()
+
+    study.repo_url = good_url
+    study.save()
+    answer = client.post("/workspaces/study/results/combine/", {"run": failed.pk})
+    assert answer.status_code == 302
+    assert [r.state for r in CombineRun.objects.order_by("id")] == ["failed", "succeeded"]
+    assert AuditEvent.objects.filter(kind="combine.requested", actor="user:rita").count() == 1
+    # A succeeded run is not run again, and only failed runs can be asked for.
+    latest = CombineRun.objects.get(state="succeeded")
+    assert client.post("/workspaces/study/results/combine/", {"run": latest.pk}).status_code == 404
+    assert client.post("/workspaces/study/results/combine/", {"run": failed.pk}).status_code == 302
+    assert CombineRun.objects.count() == 2

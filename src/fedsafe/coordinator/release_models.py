@@ -100,7 +100,8 @@ class CombineRun(models.Model):
     """One run of one combine action of a workspace over the files its backends released.
 
     ``fingerprint`` is the SHA-256 of the commit, the action and every input (backend, path,
-    hash): the same inputs are never combined twice, however many times the trigger fires."""
+    hash): the same inputs are never combined twice, however many times the trigger fires,
+    unless every earlier run of them failed and someone asks again."""
 
     workspace = models.ForeignKey(
         "coordinator.Workspace", on_delete=models.PROTECT, related_name="combine_runs"
@@ -125,8 +126,12 @@ class CombineRun(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         constraints = [
+            # A failed run does not count: asking again (after fixing the repository, say) may
+            # run the same inputs once more; anything else is combined once.
             models.UniqueConstraint(
-                fields=["workspace", "action", "fingerprint"], name="one_combine_per_input"
+                fields=["workspace", "action", "fingerprint"],
+                condition=~models.Q(state="failed"),
+                name="one_combine_per_input",
             )
         ]
 

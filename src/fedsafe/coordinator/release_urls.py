@@ -10,6 +10,7 @@ __all__ = ["release_urlpatterns"]
 release_urlpatterns = [
     path("api/v1/releases/", releases_api.urls),
     path("workspaces/<str:name>/results/", views.results, name="results"),
+    path("workspaces/<str:name>/results/combine/", views.combine_again, name="combine_again"),
     path("workspaces/<str:name>/released/<int:pk>/", views.released_file, name="released_file"),
     path("workspaces/<str:name>/released/<int:pk>/raw", views.released_raw, name="released_raw"),
     path("workspaces/<str:name>/combined/<int:pk>/raw", views.combined_raw, name="combined_raw"),

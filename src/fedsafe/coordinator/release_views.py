@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fedsafe.coordinator import audit
+from fedsafe.coordinator.combining import combine_if_ready
 from fedsafe.coordinator.models import Workspace
 from fedsafe.coordinator.previews import IMAGES, Preview, preview, raw_response
 from fedsafe.coordinator.release_models import (
@@ -32,6 +33,7 @@ from fedsafe.coordinator.release_models import (
 from fedsafe.coordinator.releases import blob_store
 
 __all__ = [
+    "combine_again",
     "combined_raw",
     "dashboard",
     "dashboard_file",
@@ -210,3 +212,25 @@ def dashboard_file(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     return raw_response(
         data, file.suffix, file.path.rsplit("/", 1)[-1], inline="inline" in request.GET
     )
+
+
+@login_required
+@require_POST
+def combine_again(request: HttpRequest, name: str) -> HttpResponse:
+    """Run a failed combine step again (after the repository or a release was fixed)."""
+    run = get_object_or_404(
+        CombineRun,
+        pk=request.POST.get("run") or 0,
+        workspace__name=name,
+        state=CombineState.FAILED,
+        job_request__isnull=False,
+    )
+    audit.record(
+        f"user:{request.user.get_username()}",
+        "combine.requested",
+        f"combine:{run.pk}",
+        workspace=name,
+        job_request=run.job_request_id,
+    )
+    combine_if_ready(run.job_request_id)
+    return redirect("results", name=name)
