@@ -39,7 +39,13 @@ def write_output(workspace: Path, path: str, content: str | bytes, level: str) -
     return file
 
 
-def make_backend(root: Path, *, extra: str = "", coordinator: str | None = None) -> Path:
+def make_backend(
+    root: Path,
+    *,
+    extra: str = "",
+    coordinator: str | None = None,
+    token: str = "backend-secret-token",
+) -> Path:
     """Backend ``root`` with workspace ``study`` (and ``other``), researchers and checkers."""
     study = root / "workspaces" / "study"
     write_output(study, "output/table.csv", SAFE_CSV, "moderately_sensitive")
@@ -67,7 +73,7 @@ def make_backend(root: Path, *, extra: str = "", coordinator: str | None = None)
     if coordinator:
         lines += [f'coordinator_url = "{coordinator}"', 'coordinator_token_file = "token"']
         (root / "airlock").mkdir(parents=True, exist_ok=True)
-        (root / "airlock" / "token").write_text("backend-secret-token\n")
+        (root / "airlock" / "token").write_text(token + "\n")
     lines.append(extra)
     for name, (roles, workspaces) in users.items():
         lines += [

@@ -1,14 +1,17 @@
 """The whole flow in a real browser (Debian's chromium through Playwright): a researcher makes
-a request, two checkers review it, and it is released to a real upload receiver."""
+a request, two checkers review it, it is released to the real coordinator over HTTP, and the
+file is on the coordinator's workspace page with its provenance."""
 
 from __future__ import annotations
+
+import hashlib
 
 import pytest
 from playwright import sync_api
 
 from airlock.backend_fixture import PASSWORD, make_backend
 from airlock.serve import airlock_server
-from airlock.upload_server import receiver
+from coordinator.live_releases import release_coordinator
 from fedsafe.airlock.audit import verify_audit
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,9 +44,13 @@ def _login(browser, url, name):
     return page
 
 
-def test_request_two_reviews_and_release(browser, tmp_path):
-    with receiver() as coordinator:
-        backend = make_backend(tmp_path / "backend", coordinator=coordinator.url)
+def test_request_two_reviews_release_and_see_it_on_the_coordinator(browser, tmp_path):
+    with release_coordinator(tmp_path / "coordinator") as coordinator:
+        backend = make_backend(
+            tmp_path / "backend",
+            coordinator=coordinator.url,
+            token=coordinator.tokens["test-backend"],
+        )
         with airlock_server(backend) as url:
             rita = _login(browser, url, "rita")
             rita.get_by_role("link", name="study").click()
@@ -76,7 +83,26 @@ def test_request_two_reviews_and_release(browser, tmp_path):
 
         request_id = request_url.rstrip("/").rsplit("/", 1)[-1]
         data = (backend / "workspaces/study/output/table.csv").read_bytes()
-        assert coordinator.stored == {(request_id, "study", "output/table.csv"): data}
+        digest = hashlib.sha256(data).hexdigest()
+
+        # On the coordinator: the researcher signs in and finds the file on the workspace page.
+        page = browser.new_context().new_page()
+        page.goto(coordinator.url + "/login/")
+        page.get_by_label("Username").fill("rita")
+        page.get_by_label("Password").fill("x" * 12)
+        page.get_by_role("button", name="Log in").click()
+        page.goto(coordinator.url + "/workspaces/study/")
+        row = page.locator('table.released[data-backend="test-backend"] tr[data-path]')
+        sync_api.expect(row).to_have_count(1)
+        sync_api.expect(row).to_contain_text("output/table.csv")
+        sync_api.expect(row).to_contain_text(request_id)
+        sync_api.expect(row).to_contain_text(digest[:12])
+        sync_api.expect(row).to_contain_text(f"#{coordinator.job_request_id}")
+        row.get_by_role("link", name="output/table.csv").click()
+        sync_api.expect(page.locator("#sha256")).to_have_text(digest)
+        sync_api.expect(page.locator("#backend")).to_have_text("test-backend")
+        sync_api.expect(page.locator("table.preview")).to_contain_text("group")
+        assert coordinator.blob(digest) == data
     airlock_dir = backend / "airlock"
     assert verify_audit(airlock_dir / "airlock.sqlite3", airlock_dir / "audit.jsonl") == []
 

@@ -56,3 +56,9 @@ def sqlite_url(tmp_path, migrated_sqlite):
     path = tmp_path / "coordinator.sqlite3"
     shutil.copy(migrated_sqlite, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    """Released files and combined results go to the test's own folder, never the cwd."""
+    settings.DATA_DIR = tmp_path / "coordinator-data"

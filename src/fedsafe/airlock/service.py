@@ -678,7 +678,8 @@ class Airlock:
     # -- release ----------------------------------------------------------------------------
 
     def release(self, name: str, request_id: str) -> Status:
-        """Upload every approved file not yet delivered; released once all have arrived.
+        """Upload every approved file not yet delivered; released once the coordinator has
+        confirmed that all of them arrived (``release_contract``: the completion call).
 
         Each file's hash is checked against the one recorded at approval just before it is
         sent, so a file changed after approval is never released.
@@ -748,8 +749,23 @@ class Airlock:
                             "automatic": bool(file["automatic"]),
                         },
                     )
+            # The coordinator confirms it holds exactly these files with these hashes; only
+            # then is the request released (a failure leaves it approved, to be retried).
+            attempts = self.uploader.complete(
+                request_id=request_id,
+                workspace=row["workspace"],
+                files=[(f["path"], f["approved_sha256"]) for f in files],
+            )
             with self._tx() as connection:
                 row = self._request(connection, request_id)
+                self._log(
+                    connection,
+                    name,
+                    "release confirmed",
+                    workspace=row["workspace"],
+                    request_id=request_id,
+                    details={"files": len(files), "attempts": attempts},
+                )
                 self._move(
                     connection,
                     row,

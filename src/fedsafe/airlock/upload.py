@@ -1,4 +1,5 @@
-"""Uploading one released file to the coordinator over the release contract, with retries.
+"""Uploading released files to the coordinator over the release contract, with retries, and
+saying when a release request is complete.
 
 Temporary failures (a broken connection, a 5xx, anything not in the contract's permanent list)
 are retried with a growing pause until the attempts run out; a permanent refusal stops at once,
@@ -7,13 +8,16 @@ since sending the same bytes again cannot change the answer.
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
 from fedsafe.airlock.errors import AirlockError
 from fedsafe.release_contract import (
+    COMPLETE_PATH,
     HEADER_PATH,
     HEADER_REQUEST_ID,
     HEADER_SHA256,
@@ -55,6 +59,28 @@ class Uploader:
                 HEADER_SHA256: sha256,
             },
         )
+        return self._send(request, path)
+
+    def complete(self, *, request_id: str, workspace: str, files: list[tuple[str, str]]) -> int:
+        """Tell the coordinator every file of the request arrived, listing (path, sha256) of
+        each; it accepts only if exactly those files arrived with those hashes. Returns the
+        number of attempts it took."""
+        body = json.dumps(
+            {"workspace": workspace, "files": [{"path": p, "sha256": h} for p, h in files]}
+        ).encode()
+        request = urllib.request.Request(
+            self.base_url.rstrip("/")
+            + COMPLETE_PATH.format(request_id=urllib.parse.quote(request_id, safe="")),
+            data=body,
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/json",
+            },
+        )
+        return self._send(request, f"the completion of release request {request_id}")
+
+    def _send(self, request: urllib.request.Request, what: str) -> int:
         pause = self.first_pause
         last = ""
         for attempt in range(1, self.attempts + 1):
@@ -71,10 +97,10 @@ class Uploader:
             if status in STORED:
                 return attempt
             if status in PERMANENT_FAILURES:
-                raise UploadError(f"the coordinator refused {path}: {last}", field="upload")
+                raise UploadError(f"the coordinator refused {what}: {last}", field="upload")
             if attempt < self.attempts:
                 time.sleep(pause)
                 pause = min(pause * 2, 30.0)
         raise UploadError(
-            f"{path} not delivered after {self.attempts} attempts; last: {last}", field="upload"
+            f"{what} not delivered after {self.attempts} attempts; last: {last}", field="upload"
         )

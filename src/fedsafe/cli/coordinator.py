@@ -27,6 +27,15 @@ DatabaseOption = Annotated[
     ),
 ]
 DEFAULT_DB = "sqlite:///fedsafe-coordinator.sqlite3"
+DataDirOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data-dir",
+        envvar="FEDSAFE_COORDINATOR_DATA_DIR",
+        help="Folder for released files and combined results (default: beside a SQLite "
+        "database, <name>-data; else ./fedsafe-coordinator-data).",
+    ),
+]
 
 
 def _errors(ctx: typer.Context):
@@ -45,12 +54,13 @@ def serve(
         int,
         typer.Option("--lease-seconds", min=1, help="How long a lease lasts without heartbeat."),
     ] = 300,
+    data_dir: DataDirOption = None,
 ) -> None:
-    """Serve the web app, the public jobs log and the agent API."""
+    """Serve the web app, the public jobs log, the agent API and the release API."""
     with _errors(ctx):
         from fedsafe.coordinator.runtime import configure, serve
 
-        configure(database, lease_seconds)
+        configure(database, lease_seconds, data_dir)
         serve(host, port)
 
 
@@ -139,14 +149,17 @@ def run_schedules(
     once: Annotated[bool, typer.Option("--once", help="Fire what is due now, then stop.")] = False,
     interval: Annotated[int, typer.Option("--interval", min=1, help="Seconds between looks.")] = 30,
     database: DatabaseOption = DEFAULT_DB,
+    data_dir: DataDirOption = None,
 ) -> None:
-    """Create job requests for schedules whose time has come (and expire stale leases)."""
+    """Create job requests for schedules whose time has come (and expire stale leases), and
+    combine any completed releases that were not combined yet."""
     with _errors(ctx) as console:
         from fedsafe.coordinator.runtime import configure
 
-        configure(database)
+        configure(database, data_dir=data_dir)
         from django.utils import timezone
 
+        from fedsafe.coordinator.combining import combine_pending
         from fedsafe.coordinator.leases import expire_leases
         from fedsafe.coordinator.schedules import run_due_schedules
 
@@ -158,6 +171,8 @@ def run_schedules(
                     console.print(f"schedule {firing.schedule_id}: {firing.error}")
                 else:
                     console.print(f"schedule {firing.schedule_id}: request {firing.request_id}")
+            for run in combine_pending():
+                console.print(f"combine {run.pk} ({run.action or 'no action'}): {run.state}")
             if once:
                 return
             time.sleep(interval)

@@ -2,9 +2,8 @@
 built and bagged by ``fedsafe.provenance``, and crates submitted by clients turned into job
 requests after the same checks as any other request.
 
-Released files are listed through one hook, :func:`released_files_for`: the coordinator has no
-record of released files yet, so it returns none; once released files are stored, it returns
-``ReleasedFileRecord(backend, path, sha256, content)`` for each, and nothing else changes.
+Released files come from the coordinator's release records (:func:`released_files_for`): the
+files of each completed release linked to the request, with their bytes from the store.
 """
 
 from __future__ import annotations
@@ -23,7 +22,14 @@ from django.utils import timezone
 from fedsafe.coordinator import audit
 from fedsafe.coordinator.errors import CoordinatorError, FieldError
 from fedsafe.coordinator.membership import check_may_submit
-from fedsafe.coordinator.models import AuditEvent, JobRequest, RequestCrate, Workspace
+from fedsafe.coordinator.models import (
+    AuditEvent,
+    JobRequest,
+    ReleasedFile,
+    RequestCrate,
+    Workspace,
+)
+from fedsafe.coordinator.releases import blob_store
 from fedsafe.coordinator.requests import RequestSpec, create_job_request
 from fedsafe.provenance import vocabulary as v
 from fedsafe.provenance.bag import open_bag, pack_bag
@@ -53,8 +59,27 @@ def organisation() -> str:
 
 
 def released_files_for(job_request: JobRequest) -> list[ReleasedFileRecord]:
-    """The hook for released files: none are stored by the coordinator yet."""
-    return []
+    """The files backends released for this request: only completed releases count (an
+    airlock's request becomes released only when every file arrived), with their bytes from
+    the coordinator's store so the crate carries exactly what was released."""
+    store = blob_store()
+    files = (
+        ReleasedFile.objects.filter(
+            release__job_request=job_request, release__completed_at__isnull=False
+        )
+        .select_related("backend", "workspace")
+        .order_by("backend__name", "path", "id")
+    )
+    return [
+        ReleasedFileRecord(
+            backend=f.backend.name,
+            path=f.path,
+            sha256=f.sha256,
+            content=store.read(f.sha256) if store.has(f.sha256) else None,
+            url=f"/workspaces/{f.workspace.name}/released/{f.pk}/",
+        )
+        for f in files
+    ]
 
 
 def disclosure_decisions_for(job_request: JobRequest) -> list[DisclosureDecision]:

@@ -239,3 +239,16 @@ class ProjectMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "user"], name="one_membership_per_user")
         ]
+
+
+# Releases and combined results live in their own module; importing them here registers them
+# with the app (Django loads only ``models``).
+from fedsafe.coordinator.release_models import (  # noqa: E402
+    CombinedFile,
+    CombineRun,
+    Dashboard,
+    Release,
+    ReleasedFile,
+)
+
+__all__ += ["CombineRun", "CombinedFile", "Dashboard", "Release", "ReleasedFile"]

@@ -10,13 +10,18 @@ from fedsafe.coordinator.dburl import database_settings
 __all__ = ["configure", "serve"]
 
 
-def configure(database_url: str, lease_seconds: int | None = None) -> None:
-    """Point Django at ``database_url`` and bring its tables up to date.
+def configure(
+    database_url: str, lease_seconds: int | None = None, data_dir: str | None = None
+) -> None:
+    """Point Django at ``database_url`` (and released files at ``data_dir``) and bring its
+    tables up to date.
 
     The URL is checked first, so a malformed one is refused before anything is created.
     """
     database_settings(database_url)
     os.environ["FEDSAFE_COORDINATOR_DATABASE"] = database_url
+    if data_dir:
+        os.environ["FEDSAFE_COORDINATOR_DATA_DIR"] = data_dir
     if lease_seconds is not None:
         os.environ["FEDSAFE_COORDINATOR_LEASE_SECONDS"] = str(lease_seconds)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fedsafe.coordinator.settings")

@@ -253,7 +253,7 @@ def _task(job_request: JobRequest, view: str, request: HttpRequest) -> dict[str,
             "inputs": [],
             "outputs": [
                 {
-                    "url": f.url or request.build_absolute_uri(f"/jobs/{job_request.pk}/crate.zip"),
+                    "url": request.build_absolute_uri(f.url or f"/jobs/{job_request.pk}/crate.zip"),
                     "path": f"/{f.backend}/{f.path}",
                     "type": "FILE",
                     "description": f"released by {f.backend}; sha256 {f.sha256}",

@@ -26,3 +26,8 @@ urlpatterns = [
     re_path(r"^ga4gh/tes/v1/tasks/(?P<task_id>[^/:]+):cancel$", tes.cancel),
     re_path(r"^ga4gh/tes/v1/tasks/(?P<task_id>[^/:]+)$", tes.task),
 ]
+
+# Releases, results and dashboards (fedsafe.coordinator.release_urls).
+from fedsafe.coordinator.release_urls import release_urlpatterns  # noqa: E402
+
+urlpatterns += release_urlpatterns
