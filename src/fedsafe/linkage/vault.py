@@ -107,7 +107,13 @@ class JobVault:
         if expires_at.tzinfo is None:
             raise ValueError("expires_at must be timezone-aware")
         directory = Path(root) / _safe_name(job_id)
-        directory.mkdir(parents=True, exist_ok=False, mode=0o700)
+        Path(root).mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            raise VaultError(
+                f"job {job_id} already has a store for linked data; a job links once"
+            ) from None
         manifest = {
             "project": project,
             "job_id": job_id,
