@@ -49,8 +49,33 @@ def permission_data(**changes):
         "expires_at": "2026-12-31T00:00:00+00:00",
         "grants": [
             {"backend": "primary", "granted_by": "Dr A", "granted_at": "2026-01-10T09:00:00+00:00"},
-            {"backend": "hospital", "granted_by": "Ms B", "granted_at": "2026-01-12T09:00:00+00:00"},
+            {
+                "backend": "hospital",
+                "granted_by": "Ms B",
+                "granted_at": "2026-01-12T09:00:00+00:00",
+            },
         ],
     }
     data.update(changes)
     return data
+
+
+def hospital_admissions(population: list[tuple[int, str]], seed: int = 3):
+    """B's ``tpp.apcs`` rows: two admissions per patient, a secret-looking undeclared column."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for patient_id, _ in population:
+        for _ in range(2):
+            day = datetime.date(2019, 1, 1) + datetime.timedelta(days=int(rng.integers(0, 1800)))
+            rows.append(
+                {
+                    "patient_id": patient_id,
+                    "admission_date": day,
+                    "discharge_date": day + datetime.timedelta(days=3),
+                    "primary_diagnosis": f"I{int(rng.integers(10, 99))}",
+                    "all_diagnoses": f"UNDECLARED-{patient_id}",
+                }
+            )
+    return pa.Table.from_pylist(rows)

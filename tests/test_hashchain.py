@@ -30,7 +30,9 @@ def test_an_edited_record_is_found(tmp_path):
     lines[1] = json.dumps(record)
     log.write_text("\n".join(lines) + "\n")
     records, _ = read_records(log)
-    assert chain_problems(records, "log") == ["log record 2: its contents do not match its hash (edited)"]
+    assert chain_problems(records, "log") == [
+        "log record 2: its contents do not match its hash (edited)"
+    ]
 
 
 def test_a_removed_record_is_found(tmp_path):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from linkage_data import permission_data
 
 from fedsafe.linkage.declaration import parse_declaration
 from fedsafe.linkage.permission import permission_from_data
+from linkage_data import permission_data
 
 
 @pytest.fixture

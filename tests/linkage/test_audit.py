@@ -29,16 +29,26 @@ def records(audit: LinkageAudit) -> list[dict]:
 
 def full_job(audit: LinkageAudit, job: str, *, delete: bool = True) -> None:
     audit.requested(
-        job, "heart-study", role="requester",
-        declaration={"backend": "hospital", "tables": {"tpp.apcs": {"columns": ["admission_date"]}}},
+        job,
+        "heart-study",
+        role="requester",
+        declaration={
+            "backend": "hospital",
+            "tables": {"tpp.apcs": {"columns": ["admission_date"]}},
+        },
         permission={"project": "heart-study"},
-    )  # fmt: skip
+    )
     audit.keys(job, "heart-study", linkage_key_id="k1", job_public_key_id="p1")
     audit.matched(job, "heart-study", cohort=1203, failed_normalisation=7, matched=388)
     audit.transferred(
-        job, "heart-study", direction="received", payload_hash="ff" * 32, rows=912,
-        bytes=40961, patients=388,
-    )  # fmt: skip
+        job,
+        "heart-study",
+        direction="received",
+        payload_hash="ff" * 32,
+        rows=912,
+        bytes=40961,
+        patients=388,
+    )
     if delete:
         audit.deleted(deletion(job))
 
@@ -96,14 +106,20 @@ def test_the_public_summary_rounds_counts_and_says_whether_every_transfer_was_de
     full_job(audit, "job-2", delete=False)
     summary = public_summary(records(audit))
     matched = next(e for e in summary["job-1"]["events"] if e["event"] == "linkage matched")
-    assert (matched["cohort"], matched["failed_normalisation"], matched["matched"]) == (1205, 5, 390)
+    assert (matched["cohort"], matched["failed_normalisation"], matched["matched"]) == (
+        1205,
+        5,
+        390,
+    )
     received = next(e for e in summary["job-1"]["events"] if e["event"] == "linkage received")
     assert received["payload_hash"] == "ff" * 32
     assert summary["job-1"]["deleted_after_every_transfer"] is True
     assert summary["job-2"]["deleted_after_every_transfer"] is False
 
 
-@pytest.mark.parametrize(("count", "shown"), [(0, 0), (2, 0), (3, 5), (7, 5), (8, 10), (1203, 1205)])
+@pytest.mark.parametrize(
+    ("count", "shown"), [(0, 0), (2, 0), (3, 5), (7, 5), (8, 10), (1203, 1205)]
+)
 def test_rounding_to_the_nearest_five(count, shown):
     assert rounded(count) == shown
 

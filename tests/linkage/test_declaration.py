@@ -79,14 +79,29 @@ def refusal(text: str) -> ProjectError:
         ("coarsen_dates: month", "coarsen_dates: week", 16, "linkage.coarsen_dates", "'week'"),
         ("start: 2020-01-01", "start: 1st Jan", 15, "linkage.date_range.start", "not a date"),
         ("end: 2023-12-31", "end: 2019-12-31", 15, "linkage.date_range", "is after end"),
-        ("columns: [admission_date, primary_diagnosis]", "columns: []", 13,
-         "linkage.tables.tpp.apcs.columns", "non-empty list"),
-        ("columns: [admission_date, primary_diagnosis]", "columns: [admission_date, admission_date]",
-         13, "linkage.tables.tpp.apcs.columns.1", "listed twice"),
-        ("      coarsen_dates: month\n", "      coarsen_dates: month\n      keep_forever: true\n",
-         17, "linkage.keep_forever", "not a linkage field"),
+        (
+            "columns: [admission_date, primary_diagnosis]",
+            "columns: []",
+            13,
+            "linkage.tables.tpp.apcs.columns",
+            "non-empty list",
+        ),
+        (
+            "primary_diagnosis]",
+            "admission_date]",
+            13,
+            "linkage.tables.tpp.apcs.columns.1",
+            "listed twice",
+        ),
+        (
+            "      coarsen_dates: month\n",
+            "      coarsen_dates: month\n      keep_forever: true\n",
+            17,
+            "linkage.keep_forever",
+            "not a linkage field",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_blocks_are_refused_naming_the_line_and_field(bad, good, line, field, words):
     error = refusal(project(GOOD_LINKAGE.replace(bad, good)))
     assert error.line == line
@@ -96,7 +111,9 @@ def test_malformed_blocks_are_refused_naming_the_line_and_field(bad, good, line,
 
 
 def test_missing_fields_are_each_reported():
-    error = refusal(project("    linkage:\n      date_range: {start: 2020-01-01, end: 2020-02-01}\n"))
+    error = refusal(
+        project("    linkage:\n      date_range: {start: 2020-01-01, end: 2020-02-01}\n")
+    )
     assert isinstance(error, ProjectErrors)
     fields = sorted(p.field for p in error.problems)
     assert fields == ["linkage.backend", "linkage.coarsen_dates", "linkage.tables"]
@@ -171,7 +188,9 @@ def test_the_date_column_must_be_a_date():
 
 
 def test_a_date_range_needs_a_date_column():
-    error = schema_refusal(project(GOOD_LINKAGE.replace("          date_column: admission_date\n", "")))
+    error = schema_refusal(
+        project(GOOD_LINKAGE.replace("          date_column: admission_date\n", ""))
+    )
     assert error.field == "linkage.tables.tpp.apcs.date_column"
     assert "say which" in str(error)
 

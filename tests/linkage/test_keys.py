@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from linkage_data import nhs_numbers, with_check_digit
 
 from fedsafe.linkage.errors import SecretError, SecretMismatch
 from fedsafe.linkage.identifiers import (
@@ -20,6 +19,7 @@ from fedsafe.linkage.keys import (
     load_secret,
     pseudonymise,
 )
+from linkage_data import nhs_numbers, with_check_digit
 
 VALID = "9434765919"  # the NHS's own example number
 
@@ -50,7 +50,9 @@ def test_invalid_identifiers_give_a_reason(value, why):
 
 def test_a_check_digit_of_ten_is_never_valid():
     # find nine digits whose check digit would be 10; no tenth digit makes them valid
-    nine = next(f"{n:09d}" for n in range(100000000, 100001000) if with_check_digit(f"{n:09d}") is None)
+    nine = next(
+        f"{n:09d}" for n in range(100000000, 100001000) if with_check_digit(f"{n:09d}") is None
+    )
     assert all(nhs_number_problem(nine + str(d)) == "check digit wrong" for d in range(10))
 
 
@@ -120,7 +122,9 @@ def test_pseudonyms_are_hmac_sha256_under_the_job_key():
     import hmac
 
     key = derive_job_key(secret(), "heart-study", "job-1")
-    assert pseudonymise(key, [VALID]) == [hmac.new(key.key, VALID.encode(), hashlib.sha256).hexdigest()]
+    assert pseudonymise(key, [VALID]) == [
+        hmac.new(key.key, VALID.encode(), hashlib.sha256).hexdigest()
+    ]
 
 
 def test_a_short_secret_is_refused():

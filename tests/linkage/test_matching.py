@@ -48,7 +48,7 @@ def test_a_request_whose_size_differs_from_the_announced_size_is_refused():
 
 def test_malformed_messages_are_refused():
     requester = matching.Requester(pseudonyms(3))
-    with pytest.raises(LinkageError, match="PSI request message .* is malformed"):
+    with pytest.raises(LinkageError, match=r"PSI request message .* is malformed"):
         matching.Provider(pseudonyms(3)).respond(b"\xff\xff\xff", 3)
     with pytest.raises(LinkageError, match="malformed"):
         requester.matched(b"\xff\xff", b"\x00")

@@ -1,4 +1,4 @@
-"""check_declaration: anything undeclared, expired, unpermitted or wider than the grant is refused."""
+"""check_declaration refuses anything undeclared, expired, unpermitted or wider than granted."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import dataclasses
 import datetime
 
 import pytest
-from linkage_data import NOW, permission_data
 
 from fedsafe.linkage.declaration import DateRange, TableRequest
 from fedsafe.linkage.errors import LinkageError, LinkageRefused
 from fedsafe.linkage.permission import check_declaration, permission_from_data
+from linkage_data import NOW, permission_data
 
 
 def refused(declaration, permission, *, now=NOW, **options):

@@ -76,9 +76,12 @@ def events(audit: LinkageAudit) -> list[dict]:
 
 def make(tmp_path: Path, audit: LinkageAudit, job: str = "job-1") -> JobVault:
     return JobVault.create(
-        tmp_path / "vault", project="heart-study", job_id=job, expires_at=LATER,
+        tmp_path / "vault",
+        project="heart-study",
+        job_id=job,
+        expires_at=LATER,
         on_deleted=audit.deleted,
-    )  # fmt: skip
+    )
 
 
 def test_rows_are_on_disk_only_encrypted_while_the_job_runs(tmp_path, audit):
