@@ -216,3 +216,16 @@ def test_a_value_yaml_reads_as_an_impossible_date_is_a_clear_error_not_a_crash()
     error = refusal(project(GOOD_LINKAGE.replace("2020-01-01", "2020-13-01")))
     assert error.line == 15
     assert "'2020-13-01' is not a valid date" in str(error)
+
+
+def test_fedsafe_check_reports_an_unknown_linkage_column_before_loading_anything(tmp_path):
+    from fedsafe.pipeline.check import check_project
+
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis" / "dataset_definition.py").write_text("raise SystemExit('not run')\n")
+    text = project(GOOD_LINKAGE.replace("primary_diagnosis]", "primary_diagnosys]"))
+    (tmp_path / "project.yaml").write_text(text)
+    with pytest.raises(ProjectError) as caught:
+        check_project(tmp_path)
+    assert caught.value.line == 13
+    assert "did you mean 'primary_diagnosis'?" in str(caught.value)
