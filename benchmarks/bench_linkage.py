@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     if got != sorted(base_rows):
         print(f"linked rows ({len(got)}) differ from the baseline's ({len(base_rows)})")
         return 1
-    print(f"  {"baseline: plain SQL join on raw NHS numbers":<44} {base_time:9.2f} s")
+    print(f"  {'baseline: plain SQL join on raw NHS numbers':<44} {base_time:9.2f} s")
     total = timer.total() - timer.total(("match: fallback (plain intersection)",))
     without_psi = (
         total
