@@ -19,30 +19,34 @@ _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 _SEPARATORS = str.maketrans("", "", " -")
 
 
-def nhs_number_problem(value: object) -> str | None:
-    """Why ``value`` is not a valid NHS number (a short reason for counting), or None."""
+def _canonical(value: object) -> tuple[str | None, str | None]:
+    """(the ten digits, None) for a valid NHS number, else (None, why it is not)."""
     if not isinstance(value, str):
-        return "missing" if value is None else "not text"
+        return None, "missing" if value is None else "not text"
     digits = value.strip().translate(_SEPARATORS)
     if not digits:
-        return "missing"
+        return None, "missing"
     if not digits.isascii() or not digits.isdigit():
-        return "not digits"
+        return None, "not digits"
     if len(digits) != 10:
-        return "not 10 digits"
-    check = 11 - sum(int(d) * w for d, w in zip(digits, _WEIGHTS, strict=False)) % 11
+        return None, "not 10 digits"
+    codes = digits.encode()
+    check = 11 - sum((c - 48) * w for c, w in zip(codes, _WEIGHTS, strict=False)) % 11
     if check == 11:
         check = 0
-    if check == 10 or check != int(digits[9]):
-        return "check digit wrong"
-    return None
+    if check == 10 or check != codes[9] - 48:
+        return None, "check digit wrong"
+    return digits, None
+
+
+def nhs_number_problem(value: object) -> str | None:
+    """Why ``value`` is not a valid NHS number (a short reason for counting), or None."""
+    return _canonical(value)[1]
 
 
 def normalise_nhs_number(value: object) -> str | None:
     """The canonical ten digits, or None when the value is not a valid NHS number."""
-    if nhs_number_problem(value) is not None:
-        return None
-    return str(value).strip().translate(_SEPARATORS)
+    return _canonical(value)[0]
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,10 @@ def normalise_nhs_numbers(pairs: Iterable[tuple[int, object]]) -> Normalised:
             failures["patient listed twice"] += 1
             continue
         seen.add(patient_id)
-        problem = nhs_number_problem(raw)
-        if problem is not None:
-            failures[problem] += 1
+        value, problem = _canonical(raw)
+        if value is None:
+            failures[problem or "invalid"] += 1
             continue
-        value = str(raw).strip().translate(_SEPARATORS)
         if value in seen_values:
             # Two patients with one NHS number cannot both be linked: the second is left out
             # and counted, so the operator sees the backend's data needs cleaning.
