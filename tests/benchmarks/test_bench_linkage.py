@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-import bench_linkage  # noqa: E402
+import bench_linkage
 
 
 @pytest.mark.parametrize("mode", [[], ["--fallback"]], ids=["psi", "fallback"])
