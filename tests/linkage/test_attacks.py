@@ -11,7 +11,7 @@ import pytest
 
 from fedsafe.linkage.audit import LinkageAudit
 from fedsafe.linkage.declaration import TableRequest
-from fedsafe.linkage.errors import LinkageRefused, PayloadRejected
+from fedsafe.linkage.errors import LinkageError, LinkageRefused, PayloadRejected
 from fedsafe.linkage.keys import LinkageSecret, derive_job_key, pseudonymise
 from fedsafe.linkage.protocol import Provider, Requester, read_ipc
 from fedsafe.linkage.vault import JobVault
@@ -154,3 +154,17 @@ def test_a_tampered_payload_is_rejected(tmp_path, declaration, permission):
         assert not list(store.directory.glob("*.enc"))
     events = [line for line in audit.log_file.read_text().splitlines() if "received" in line]
     assert events == []
+
+
+def test_a_job_keeps_nothing_undeclared_even_if_b_sends_it(tmp_path, declaration, permission):
+    """A misconfigured B that ignores the declaration: A refuses the payload and keeps nothing."""
+    wide = dataclasses.replace(
+        declaration,
+        tables=(TableRequest("tpp.apcs", ("admission_date", "discharge_date"), "admission_date"),),
+    )
+    a, b, audit = sides(tmp_path, declaration, permission, b_declaration=wide)
+    payload = exchange(a, b)
+    with vault(tmp_path, audit) as store:
+        with pytest.raises(LinkageError, match="undeclared: discharge_date"):
+            a.receive(payload, store)
+        assert not list(store.directory.glob("*.enc"))

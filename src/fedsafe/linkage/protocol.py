@@ -120,6 +120,7 @@ class Requester:
         """Open the extract, swap pseudonyms for A's patient ids, keep it only in the vault."""
         plain = open_sealed(self._keys, sealed, job_binding(self.project, self.job_id, "extract"))
         extract = unpack_extract(plain)
+        _only_declared(extract.tables, self.declaration)
         rows = 0
         for name, table in extract.tables.items():
             pseudonyms = table.column(PSEUDONYM).to_pylist()
@@ -141,6 +142,20 @@ class Requester:
             **counts,
         )
         return counts
+
+
+def _only_declared(tables: Mapping[str, pa.Table], declaration: LinkageDeclaration) -> None:
+    """A keeps nothing it did not declare, whatever B sent (B may be misconfigured)."""
+    for name, table in tables.items():
+        request = declaration.table(name)
+        if request is None:
+            raise LinkageError(f"the extract holds table {name}, which the action did not declare")
+        if table.column_names != [PSEUDONYM, *request.columns]:
+            extra = sorted(set(table.column_names) - {PSEUDONYM, *request.columns})
+            raise LinkageError(
+                f"the extract's {name} has columns {', '.join(table.column_names)}, not the "
+                f"declared ones" + (f" (undeclared: {', '.join(extra)})" if extra else "")
+            )
 
 
 def _ipc(table: pa.Table) -> bytes:
