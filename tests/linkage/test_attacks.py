@@ -13,7 +13,9 @@ from fedsafe.linkage.audit import LinkageAudit
 from fedsafe.linkage.declaration import TableRequest
 from fedsafe.linkage.errors import LinkageError, LinkageRefused, PayloadRejected
 from fedsafe.linkage.keys import LinkageSecret, derive_job_key, pseudonymise
+from fedsafe.linkage.matching import encode_pseudonyms
 from fedsafe.linkage.protocol import Provider, Requester, read_ipc
+from fedsafe.linkage.sealing import job_binding, seal
 from fedsafe.linkage.vault import JobVault
 from linkage_data import NOW, hospital_admissions, nhs_numbers
 
@@ -166,5 +168,26 @@ def test_a_job_keeps_nothing_undeclared_even_if_b_sends_it(tmp_path, declaration
     payload = exchange(a, b)
     with vault(tmp_path, audit) as store:
         with pytest.raises(LinkageError, match="undeclared: discharge_date"):
+            a.receive(payload, store)
+        assert not list(store.directory.glob("*.enc"))
+
+
+def test_a_job_keeps_nothing_when_b_sends_rows_for_patients_it_did_not_ask_for(
+    tmp_path, declaration, permission
+):
+    a, b, audit = sides(tmp_path, declaration, permission)
+    opening = a.open(COHORT, now=NOW)
+    answer = b.answer(opening, requester="primary", now=NOW)
+    a.send_matched(answer, provider="hospital")
+    # B answers for its whole population instead of the matched patients
+    everyone = list(b._ids)
+    b_keys_matched = seal(
+        b._keys.public_bytes,
+        encode_pseudonyms(everyone),
+        job_binding("heart-study", "job-1", "matched"),
+    )
+    payload = b.send_extract(b_keys_matched)
+    with vault(tmp_path, audit) as store:
+        with pytest.raises(LinkageError, match="did not ask for; nothing from it was kept"):
             a.receive(payload, store)
         assert not list(store.directory.glob("*.enc"))

@@ -70,6 +70,7 @@ class Requester:
     _keys: JobKeyPair = field(default_factory=JobKeyPair.generate, repr=False)
     _pseudonyms: dict[str, int] = field(default_factory=dict, repr=False)
     _psi: matching.Requester | None = field(default=None, repr=False)
+    _matched: frozenset[str] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         self._job_key = derive_job_key(self.secret, self.project, self.job_id)
@@ -101,6 +102,7 @@ class Requester:
             chosen = self._psi.matched(answer.psi_setup, answer.psi_response)
         else:
             chosen = list(self._pseudonyms)  # FALLBACK: the whole cohort's pseudonyms
+        self._matched = frozenset(chosen)
         assert self.normalised is not None
         self.audit.matched(
             self.job_id,
@@ -121,18 +123,20 @@ class Requester:
         plain = open_sealed(self._keys, sealed, job_binding(self.project, self.job_id, "extract"))
         extract = unpack_extract(plain)
         _only_declared(extract.tables, self.declaration)
-        rows = 0
-        for name, table in extract.tables.items():
+        local_tables = {}
+        for name, table in extract.tables.items():  # check every table before keeping any
             pseudonyms = table.column(PSEUDONYM).to_pylist()
-            unknown = [p for p in pseudonyms if p not in self._pseudonyms]
+            unknown = sum(1 for p in pseudonyms if p not in self._matched)
             if unknown:
                 raise LinkageError(
-                    f"the extract holds {len(unknown)} rows for patients not in this job's cohort"
+                    f"the extract's {name} holds {unknown} rows for patients this job did not "
+                    "ask for; nothing from it was kept"
                 )
             ids = pa.array([self._pseudonyms[p] for p in pseudonyms], pa.int64())
-            local = table.drop_columns([PSEUDONYM]).add_column(0, "patient_id", ids)
+            local_tables[name] = table.drop_columns([PSEUDONYM]).add_column(0, "patient_id", ids)
+        for name, local in local_tables.items():
             vault.put(name, _ipc(local))
-            rows += table.num_rows
+        rows = sum(t.num_rows for t in local_tables.values())
         counts = {"rows": rows, "bytes": len(sealed), "patients": extract.patients}
         self.audit.transferred(
             self.job_id,
