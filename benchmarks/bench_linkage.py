@@ -14,7 +14,8 @@ per B patient in an in-memory DuckDB table (``tpp.apcs``, the shape B's engine w
 Steps: normalise and pseudonymise both sides' identifiers, match (PSI: A's request, B's setup
 and response, A's intersection; and the plain fallback for comparison), B's extract (join,
 date range, month coarsening, shuffle), seal (pack + encrypt to A's job key), open (decrypt,
-unpack, pseudonym -> A's patient id, written encrypted to the job's vault), and delete.
+unpack, pseudonym -> A's patient id, written encrypted to the job's vault), and delete. As
+in the protocol, only B's patients with at least one row in range take part in matching.
 
 Baseline, measured in the same run on the same data: the plain join on raw identifiers that
 manual linkage amounts to (one DuckDB query: cohort JOIN B's identifiers JOIN admissions, with
@@ -41,7 +42,13 @@ import pyarrow as pa
 from fedsafe.linkage import matching
 from fedsafe.linkage.audit import LinkageAudit
 from fedsafe.linkage.declaration import parse_declaration
-from fedsafe.linkage.extract import PSEUDONYM, build_extract, pack_extract, unpack_extract
+from fedsafe.linkage.extract import (
+    PSEUDONYM,
+    build_extract,
+    pack_extract,
+    patients_with_rows,
+    unpack_extract,
+)
 from fedsafe.linkage.identifiers import normalise_nhs_numbers
 from fedsafe.linkage.keys import LinkageSecret, derive_job_key, pseudonymise
 from fedsafe.linkage.sealing import JobKeyPair, job_binding, open_sealed, seal
@@ -179,7 +186,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print("steps:")
     norm_a = timer("normalise A's cohort", lambda: normalise_nhs_numbers(data["a_pairs"]))
-    norm_b = timer("normalise B's population", lambda: normalise_nhs_numbers(data["b_pairs"]))
+    eligible = timer(
+        "B: patients with rows to send", lambda: patients_with_rows(tables, DECLARATION)
+    )
+    norm_b = timer(
+        "normalise B's population (those)",
+        lambda: normalise_nhs_numbers((p, n) for p, n in data["b_pairs"] if p in eligible),
+    )
     pseud_a = timer("pseudonymise A's cohort", lambda: pseudonymise(key_a, norm_a.identifiers))
     pseud_b = timer("pseudonymise B's population", lambda: pseudonymise(key_b, norm_b.identifiers))
     b_index = dict(zip(pseud_b, norm_b.patient_ids, strict=True))
@@ -256,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         + (timer.total(("match: fallback (plain intersection)",)) if psi_steps else 0)
     )
     print("results:")
+    print(f"  B's patients with rows in range (taking part in matching): {len(eligible):,}")
     print(
         f"  cohort {cohort_size:,}; {norm_a.failed:,} identifiers failed normalisation; "
         f"matched {len(matched):,}; rows sent {extract.rows:,}; payload {len(sealed):,} bytes"

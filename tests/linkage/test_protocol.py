@@ -199,3 +199,21 @@ def _events(audit):
     import json
 
     return [json.loads(line) for line in audit.log_file.read_text().splitlines()]
+
+
+def test_only_b_patients_with_rows_to_send_take_part_in_matching(world, declaration):
+    extra = [(90_000 + i, n) for i, n in enumerate(nhs_numbers(350, seed=11)[300:])]  # no rows
+    b = world.provider()
+    b.population = POPULATION + extra
+    a, payload = run(world, b=b)
+    in_range = {
+        r["patient_id"]
+        for r in world.admissions.to_pylist()
+        if declaration.date_range.start <= r["admission_date"] <= declaration.date_range.end
+    }
+    assert 0 < len(in_range) <= len(POPULATION)
+    assert b.considered == len(in_range)
+    with world.vault() as vault:
+        a.receive(payload, vault)  # and the linked rows are still exactly the expected ones
+        table = read_ipc(vault.get("tpp.apcs"))
+    assert sorted(tuple(r.values()) for r in table.to_pylist()) == expected_rows(declaration)

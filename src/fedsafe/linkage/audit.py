@@ -31,7 +31,15 @@ RECEIVED = "linkage received"
 REFUSED = "linkage refused"
 DELETED = "deleted"
 TRANSFERS = (SENT, RECEIVED)
-_COUNTS = ("cohort", "failed_normalisation", "matched", "rows", "bytes", "patients")
+_COUNTS = (
+    "cohort",
+    "failed_normalisation",
+    "matched",
+    "population_considered",
+    "rows",
+    "bytes",
+    "patients",
+)
 
 
 def rounded(count: int, base: int = 5) -> int:

@@ -26,7 +26,13 @@ import pyarrow as pa
 from fedsafe.linkage.declaration import LinkageDeclaration, TableRequest
 from fedsafe.linkage.errors import LinkageError
 
-__all__ = ["Extract", "build_extract", "pack_extract", "unpack_extract"]
+__all__ = [
+    "Extract",
+    "build_extract",
+    "pack_extract",
+    "patients_with_rows",
+    "unpack_extract",
+]
 
 PSEUDONYM = "pseudonym"
 _TRUNCATE = {"month": "M", "year": "Y"}
@@ -77,17 +83,42 @@ def build_extract(
     return Extract(out)
 
 
+def patients_with_rows(
+    tables: Mapping[str, ibis.Table], declaration: LinkageDeclaration
+) -> set[int]:
+    """B's patients who have at least one row to send (in range, in a declared table).
+
+    Only they need to take part in matching: a patient with nothing to send adds EC work to
+    the PSI setup (which grows with B's side) and tells A nothing it could use.
+    """
+    found: set[int] = set()
+    for request in declaration.tables:
+        if request.name not in tables:
+            raise LinkageError(f"this backend does not provide {request.name}")
+        table = _in_range(tables[request.name], request, declaration)
+        ids = table.select("patient_id").distinct().to_pyarrow().column("patient_id")
+        found.update(ids.to_pylist())
+    return found
+
+
+def _in_range(
+    table: ibis.Table, request: TableRequest, declaration: LinkageDeclaration
+) -> ibis.Table:
+    if declaration.date_range is not None and request.date_column is not None:
+        column = table[request.date_column]
+        table = table.filter(
+            column.between(declaration.date_range.start, declaration.date_range.end)
+        )
+    return table
+
+
 def _one(
     table: ibis.Table, matched: ibis.Table, request: TableRequest, declaration: LinkageDeclaration
 ) -> pa.Table:
     missing = [c for c in (*request.columns, "patient_id") if c not in table.columns]
     if missing:
         raise LinkageError(f"{request.name} on this backend lacks columns {', '.join(missing)}")
-    if declaration.date_range is not None and request.date_column is not None:
-        column = table[request.date_column]
-        table = table.filter(
-            column.between(declaration.date_range.start, declaration.date_range.end)
-        )
+    table = _in_range(table, request, declaration)
     joined = table.inner_join(matched, "patient_id")
     selected = [joined[PSEUDONYM]]
     for name in request.columns:

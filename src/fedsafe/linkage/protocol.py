@@ -28,7 +28,13 @@ from fedsafe.linkage import matching
 from fedsafe.linkage.audit import LinkageAudit
 from fedsafe.linkage.declaration import LinkageDeclaration
 from fedsafe.linkage.errors import LinkageError, LinkageRefused
-from fedsafe.linkage.extract import PSEUDONYM, build_extract, pack_extract, unpack_extract
+from fedsafe.linkage.extract import (
+    PSEUDONYM,
+    build_extract,
+    pack_extract,
+    patients_with_rows,
+    unpack_extract,
+)
 from fedsafe.linkage.identifiers import Normalised, normalise_nhs_numbers
 from fedsafe.linkage.keys import LinkageSecret, confirm_same_key, derive_job_key, pseudonymise
 from fedsafe.linkage.permission import LinkagePermission, check_declaration
@@ -188,6 +194,7 @@ class Provider:
     _keys: JobKeyPair = field(default_factory=JobKeyPair.generate, repr=False)
     _ids: dict[str, int] = field(default_factory=dict, repr=False)
     _peer_public: bytes = field(default=b"", repr=False)
+    considered: int = 0  # B's patients with rows to send, who took part in matching
 
     def __post_init__(self) -> None:
         self._job_key = derive_job_key(self.secret, self.project, self.job_id)
@@ -196,7 +203,10 @@ class Provider:
         """Check the permission (again: B trusts no one's word for it) and the key first."""
         _check(self.declaration, self.permission, now, self, requester)
         confirm_same_key(self._job_key, opening.check_value, their_backend=requester)
-        normalised = normalise_nhs_numbers(self.population)
+        # Only patients with something to send take part in matching (see patients_with_rows).
+        eligible = patients_with_rows(self.tables, self.declaration)
+        normalised = normalise_nhs_numbers((p, n) for p, n in self.population if p in eligible)
+        self.considered = len(normalised.identifiers)
         pseudonyms = pseudonymise(self._job_key, normalised.identifiers)
         self._ids = dict(zip(pseudonyms, normalised.patient_ids, strict=True))
         self._peer_public = opening.public_key
@@ -226,7 +236,9 @@ class Provider:
             pack_extract(extract),
             job_binding(self.project, self.job_id, "extract"),
         )
-        self.audit.matched(self.job_id, self.project, matched=len(found))
+        self.audit.matched(
+            self.job_id, self.project, population_considered=self.considered, matched=len(found)
+        )
         self.audit.transferred(
             self.job_id,
             self.project,
