@@ -43,6 +43,7 @@ class Located:
 
 def read_yaml(text: str, file: str = "project.yaml") -> Located:
     """Parse ``text`` as YAML, refusing syntax errors and repeated keys with their line."""
+    root = None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -56,7 +57,7 @@ def read_yaml(text: str, file: str = "project.yaml") -> Located:
     except ValueError as exc:
         # A value YAML reads as a date but that is no date (2020-13-01) fails while building
         # objects, after the text parsed; name its line rather than crash.
-        bad = _bad_timestamp(root) if "root" in locals() else None
+        bad = _bad_timestamp(root)
         line = bad.start_mark.line + 1 if bad is not None else None
         what = f"{bad.value!r} is not a valid date" if bad is not None else str(exc)
         raise ProjectError(f"this is not valid YAML: {what}", file=file, line=line) from None
