@@ -60,3 +60,12 @@ def test_a_line_that_is_not_a_record_is_reported(tmp_path):
 
 def test_a_missing_log_is_empty(tmp_path):
     assert read_records(tmp_path / "none.jsonl") == ([], [])
+
+
+def test_long_records_and_many_appends_chain_correctly(tmp_path):
+    log = tmp_path / "log.jsonl"
+    for n in range(40):
+        append_record(log, actor="a", event="e", details={"blob": "x" * (n * 5000)})
+    records, problems = read_records(log)
+    assert problems == [] and chain_problems(records, "log") == []
+    assert [r["seq"] for r in records] == list(range(1, 41))

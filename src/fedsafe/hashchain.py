@@ -35,11 +35,7 @@ def append_record(
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("a+", encoding="utf-8") as file:
         fcntl.flock(file, fcntl.LOCK_EX)
-        file.seek(0)
-        last = None
-        for line in file:
-            if line.strip():
-                last = line
+        last = _last_line(log_file)
         previous = json.loads(last) if last else None
         fields: dict[str, Any] = {
             "seq": previous["seq"] + 1 if previous else 1,
@@ -54,6 +50,21 @@ def append_record(
         file.write(json.dumps(fields, sort_keys=True) + "\n")
         file.flush()
     return fields
+
+
+def _last_line(log_file: Path) -> str:
+    """The last non-empty line, read backwards from the end (logs only grow)."""
+    with log_file.open("rb") as file:
+        file.seek(0, 2)
+        position = file.tell()
+        chunk = b""
+        while position > 0 and chunk.strip().count(b"\n") < 1:
+            step = min(65536, position)
+            position -= step
+            file.seek(position)
+            chunk = file.read(step) + chunk
+    lines = chunk.decode("utf-8").strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def read_records(log_file: Path) -> tuple[list[dict[str, Any]], list[str]]:
