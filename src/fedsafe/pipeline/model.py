@@ -10,8 +10,10 @@ without checking again.
 
 The format follows OpenSAFELY's where it can: ``version``, ``actions`` with ``run``,
 ``needs``, ``outputs`` by privacy level and ``config``; fedsafe adds ``backends`` (which
-backends an action may run on) and, for ``fedsafe:v1 combine`` actions, ``needs_released``:
-the actions whose outputs, once released by each backend, the combine step reads.
+backends an action may run on), ``linkage`` (what an action needs from another backend's
+records: :mod:`fedsafe.linkage.declaration`) and, for ``fedsafe:v1 combine`` actions,
+``needs_released``: the actions whose outputs, once released by each backend, the combine step
+reads.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
+from fedsafe.linkage.declaration import LinkageDeclaration, parse_declaration
+from fedsafe.linkage.errors import DeclarationError
 from fedsafe.pipeline.errors import ProjectError, ProjectErrors
 from fedsafe.pipeline.patterns import (
     matches,
@@ -74,6 +78,7 @@ class ActionModel(_Strict):
     outputs: OutputsModel
     config: dict[StrictStr, Any] | None = None
     backends: list[StrictStr] | None = None
+    linkage: Any = None  # checked by fedsafe.linkage.declaration, which names each field
 
 
 class ProjectModel(_Strict):
@@ -106,6 +111,7 @@ class Action:
     config: Mapping[str, Any] | None
     backends: tuple[str, ...] | None  # None: every backend
     needs_released: tuple[str, ...] = ()  # combine actions: actions whose released outputs
+    linkage: LinkageDeclaration | None = None  # another backend's records this action needs
 
     def level_of(self, path: str) -> Level | None:
         """The privacy level of a workspace-relative path if one of our patterns matches it."""
@@ -276,6 +282,7 @@ class _Checker:
         self._check_script(name, run)
         outputs = self._outputs(name, spec)
         backends = self._backends(name, spec.backends)
+        linkage = self._linkage(name, spec, backends)
         return Action(
             name=name,
             run=run,
@@ -285,7 +292,36 @@ class _Checker:
             config=spec.config,
             backends=backends,
             needs_released=tuple(spec.needs_released),
+            linkage=linkage,
         )
+
+    def _linkage(
+        self, name: str, spec: ActionModel, backends: tuple[str, ...] | None
+    ) -> LinkageDeclaration | None:
+        if "linkage" not in spec.model_fields_set:
+            return None
+        try:
+            declaration = parse_declaration(spec.linkage)
+        except DeclarationError as exc:
+            problems = [
+                self.error(message, name, "linkage", *path) for path, message in exc.problems
+            ]
+            raise combined(problems) from None
+        if backends is None or len(backends) != 1:
+            raise self.error(
+                "an action with linkage runs on one backend, which receives the linked records: "
+                "name it under backends",
+                name,
+                "backends",
+            )
+        if declaration.backend == backends[0]:
+            raise self.error(
+                f"the action runs on {backends[0]!r}; linkage.backend must name another backend",
+                name,
+                "linkage",
+                "backend",
+            )
+        return declaration
 
     def _check_script(self, name: str, run: RunLine) -> None:
         if run.runtime == "fedsafe:v1":
@@ -530,6 +566,8 @@ class _Checker:
         """Record a problem and carry on, so one run of fedsafe check shows them all."""
         try:
             yield
+        except ProjectErrors as exc:
+            self.problems.extend(exc.problems)
         except ProjectError as exc:
             self.problems.append(exc)
 

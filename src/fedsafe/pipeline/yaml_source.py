@@ -43,6 +43,7 @@ class Located:
 
 def read_yaml(text: str, file: str = "project.yaml") -> Located:
     """Parse ``text`` as YAML, refusing syntax errors and repeated keys with their line."""
+    root = None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -53,10 +54,38 @@ def read_yaml(text: str, file: str = "project.yaml") -> Located:
         raise ProjectError(f"this is not valid YAML: {problem}", file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise ProjectError(f"this is not valid YAML: {exc}", file=file) from None
+    except ValueError as exc:
+        # A value YAML reads as a date but that is no date (2020-13-01) fails while building
+        # objects, after the text parsed; name its line rather than crash.
+        bad = _bad_timestamp(root)
+        line = bad.start_mark.line + 1 if bad is not None else None
+        what = f"{bad.value!r} is not a valid date" if bad is not None else str(exc)
+        raise ProjectError(f"this is not valid YAML: {what}", file=file, line=line) from None
     lines: dict[Path, int] = {}
     if root is not None:
         _walk(root, (), lines, file)
     return Located(data=data, lines=lines, file=file)
+
+
+def _bad_timestamp(node: yaml.Node | None) -> yaml.ScalarNode | None:
+    """The first scalar YAML reads as a timestamp that does not make a valid date."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                yaml.SafeLoader("").construct_yaml_timestamp(node)
+            except ValueError:
+                return node
+        return None
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    for child in children:
+        found = _bad_timestamp(child)
+        if found is not None:
+            return found
+    return None
 
 
 def _walk(node: yaml.Node, path: Path, lines: dict[Path, int], file: str) -> None:
