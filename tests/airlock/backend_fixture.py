@@ -39,6 +39,12 @@ def write_output(workspace: Path, path: str, content: str | bytes, level: str) -
     return file
 
 
+def declare(workspace: Path, path: str, level: str = "moderately_sensitive") -> Path:
+    """Record a file a helper already wrote (e.g. a sidecar) as an output, as the pipeline
+    keeps every declared output."""
+    return write_output(workspace, path, (workspace / path).read_bytes(), level)
+
+
 def make_backend(
     root: Path,
     *,
@@ -59,6 +65,7 @@ def make_backend(
     measure.parent.mkdir(parents=True, exist_ok=True)
     safe_counts(["a"] * 120 + ["b"] * 240 + ["c"] * 3, measure, name="group")
     write_output(study, "output/measure.csv", measure.read_bytes(), "moderately_sensitive")
+    declare(study, "output/measure.csv.disclosure.json")
     write_output(
         root / "workspaces" / "other", "output/secret.csv", SAFE_CSV, "moderately_sensitive"
     )

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from airlock.backend_fixture import make_backend, write_output
+from airlock.backend_fixture import declare, make_backend, write_output
 from airlock.flows import events, last_refusal
 from airlock.upload_server import receiver
 from fedsafe.airlock.config import load_config
@@ -35,7 +35,8 @@ def _put(backend, path, text, filters=None):
     write_output(study, path, text, "moderately_sensitive")
     if filters is not None:
         sidecar = {"columns": {"age_band": "label", "n": "count"}, "release": {"filters": filters}}
-        (study / f"{path}.disclosure.json").write_text(json.dumps(sidecar))
+        # a declared output of the action, as the pipeline keeps sidecars
+        write_output(study, f"{path}.disclosure.json", json.dumps(sidecar), "moderately_sensitive")
 
 
 def _request(airlock, paths, justification=None):
@@ -213,6 +214,7 @@ def test_automatic_release_stops_for_a_safe_by_construction_table_that_differenc
             path = study / "output" / f"{name}.csv"
             safe_counts(values, path, name="age_band", filters=filters)
             write_output(study, f"output/{name}.csv", path.read_bytes(), "moderately_sensitive")
+            declare(study, f"output/{name}.csv.disclosure.json")
         first = _request(airlock, ["output/all.csv"])
         assert airlock.view_request("rita", first).status is Status.APPROVED
         assert airlock.release("airlock", first) is Status.RELEASED

@@ -18,8 +18,17 @@ from pathlib import Path, PurePosixPath
 
 from fedsafe.airlock.config import AirlockConfig
 from fedsafe.airlock.errors import AirlockError, PolicyRefused
+from fedsafe.disclosure.sidecar import SIDECAR_SUFFIX
 
-__all__ = ["OutputFile", "list_outputs", "resolve_output", "sha256_of", "workspace_dir"]
+__all__ = [
+    "OutputFile",
+    "list_outputs",
+    "resolve_output",
+    "review_digest",
+    "sha256_of",
+    "sidecar_of",
+    "workspace_dir",
+]
 
 RELEASABLE = "moderately_sensitive"
 _WORKSPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -40,6 +49,34 @@ def sha256_of(path: Path) -> str:
     with path.open("rb") as file:
         while chunk := file.read(1 << 20):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sidecar_of(config: AirlockConfig, output: OutputFile) -> OutputFile | None:
+    """The disclosure sidecar (``<output>.disclosure.json``) that travels with ``output``.
+
+    A sidecar says which columns of a table are counts and which rules made them safe; the
+    automated checks read it with the table, and pooling released tables needs it. So it is
+    reviewed, approved and released as part of its table, never on its own. It must be an
+    output like any other (in the manifest, moderately sensitive, no symlink): anything else
+    is refused, as the table would be.
+    """
+    if output.path.endswith(SIDECAR_SUFFIX):
+        return None
+    candidate = output.absolute.with_name(output.absolute.name + SIDECAR_SUFFIX)
+    if not candidate.exists() and not candidate.is_symlink():
+        return None
+    return resolve_output(config, output.workspace, output.path + SIDECAR_SUFFIX)
+
+
+def review_digest(output: OutputFile, sidecar: OutputFile | None) -> str:
+    """What a review approves: the file's bytes, and its sidecar's when it has one, so that
+    changing either after review resets the votes and stops the release."""
+    if sidecar is None:
+        return sha256_of(output.absolute)
+    digest = hashlib.sha256(b"fedsafe airlock: output with sidecar\0")
+    digest.update(bytes.fromhex(sha256_of(output.absolute)))
+    digest.update(bytes.fromhex(sha256_of(sidecar.absolute)))
     return digest.hexdigest()
 
 

@@ -24,12 +24,19 @@ from fedsafe.airlock import ledger as release_ledger
 from fedsafe.airlock.config import AirlockConfig, User
 from fedsafe.airlock.db import connect, transaction
 from fedsafe.airlock.errors import AirlockError, PermissionDenied, PolicyRefused
-from fedsafe.airlock.files import OutputFile, list_outputs, resolve_output, sha256_of
+from fedsafe.airlock.files import (
+    OutputFile,
+    list_outputs,
+    resolve_output,
+    review_digest,
+    sidecar_of,
+)
 from fedsafe.airlock.states import OWNERS, TRANSITIONS, Owner, Status, Vote
-from fedsafe.airlock.upload import Uploader, UploadError
+from fedsafe.airlock.upload import Uploader
 from fedsafe.disclosure import OutputFileError, check_output_file, read_sidecar
 from fedsafe.disclosure import Status as CheckStatus
 from fedsafe.disclosure.findings import Finding
+from fedsafe.disclosure.sidecar import SIDECAR_SUFFIX
 
 __all__ = ["SYSTEM", "Airlock", "FileView", "RequestView"]
 
@@ -230,6 +237,14 @@ class Airlock:
             if not paths:
                 raise AirlockError("choose at least one file", field="files")
             outputs = [resolve_output(self.config, workspace, p) for p in paths]
+            for output in outputs:
+                table = output.path.removesuffix(SIDECAR_SUFFIX)
+                if table != output.path and (output.absolute.parent / Path(table).name).exists():
+                    raise AirlockError(
+                        f"{output.path} is the disclosure sidecar of {table}; it is reviewed "
+                        f"and released with that table: add {table} instead",
+                        field="path",
+                    )
             context = _text(context, "context", required=False)
             controls = _text(controls, "controls", required=False)
             with self._tx() as connection:
@@ -264,7 +279,7 @@ class Airlock:
                     connection.execute(
                         "INSERT OR REPLACE INTO files (request_id, path, grp, kind, sha256)"
                         " VALUES (?, ?, ?, ?, ?)",
-                        (request_id, output.path, group, kind, sha256_of(output.absolute)),
+                        (request_id, output.path, group, kind, self._digest(output)),
                     )
                     self._log(
                         connection,
@@ -332,6 +347,9 @@ class Airlock:
                 path=path,
             )
 
+    def _digest(self, output: OutputFile) -> str:
+        return review_digest(output, sidecar_of(self.config, output))
+
     def _check(self, output: OutputFile) -> tuple[str, list[dict[str, Any]], bool]:
         """(status, findings, safe by construction) from the automated checker."""
         try:
@@ -389,7 +407,7 @@ class Airlock:
             )
             for file in files:
                 output = outputs[file["path"]]
-                digest = sha256_of(output.absolute)
+                digest = self._digest(output)
                 if digest != file["sha256"]:
                     self._reset_votes(
                         connection, row, file["path"], digest, "changed before resubmission"
@@ -504,7 +522,7 @@ class Airlock:
             "SELECT * FROM files WHERE request_id = ?", (row["id"],)
         ).fetchall():
             output = resolve_output(self.config, row["workspace"], file["path"])
-            digest = sha256_of(output.absolute)
+            digest = self._digest(output)
             if digest != file["sha256"]:
                 self._reset_votes(connection, row, file["path"], digest, "the file changed on disk")
 
@@ -709,28 +727,32 @@ class Airlock:
                 raise PolicyRefused(f"the request is {row['status']}, not approved", field="status")
             self._stop_unseen_differencing(name, row)
             ledger = release_ledger.open_ledger(self.config)
+            delivered: list[tuple[str, str]] = []  # (path, sha256) of every file sent
             for file in files:
-                if file["uploaded"]:
-                    continue
                 output = resolve_output(self.config, row["workspace"], file["path"])
-                data = output.absolute.read_bytes()
-                digest = hashlib.sha256(data).hexdigest()
-                if digest != file["approved_sha256"]:
+                sidecar = sidecar_of(self.config, output)
+                if review_digest(output, sidecar) != file["approved_sha256"]:
                     raise PolicyRefused(
                         f"{file['path']} changed since it was approved; it will not be released",
                         field="sha256",
                     )
+                parts = [p for p in (sidecar, output) if p is not None]  # the table last
+                sent = [(p, p.absolute.read_bytes()) for p in parts]
+                delivered += [(p.path, hashlib.sha256(data).hexdigest()) for p, data in sent]
+                if file["uploaded"]:
+                    continue
+                data = sent[-1][1]
+                digest = hashlib.sha256(data).hexdigest()
                 self._record_release(ledger, name, row, output, digest)
-                try:
-                    attempts = self.uploader.upload(
+                attempts = 0
+                for part, part_data in sent:
+                    attempts += self.uploader.upload(
                         request_id=request_id,
                         workspace=row["workspace"],
-                        path=file["path"],
-                        data=data,
-                        sha256=digest,
+                        path=part.path,
+                        data=part_data,
+                        sha256=hashlib.sha256(part_data).hexdigest(),
                     )
-                except UploadError:
-                    raise
                 with self._tx() as connection:
                     connection.execute(
                         "UPDATE files SET uploaded = 1 WHERE request_id = ? AND path = ?",
@@ -745,6 +767,7 @@ class Airlock:
                         path=file["path"],
                         details={
                             "sha256": digest,
+                            "sidecar": sidecar.path if sidecar is not None else None,
                             "attempts": attempts,
                             "automatic": bool(file["automatic"]),
                         },
@@ -754,7 +777,7 @@ class Airlock:
             attempts = self.uploader.complete(
                 request_id=request_id,
                 workspace=row["workspace"],
-                files=[(f["path"], f["approved_sha256"]) for f in files],
+                files=delivered,
             )
             with self._tx() as connection:
                 row = self._request(connection, request_id)
