@@ -32,6 +32,13 @@ from fedsafe.query_model.types import is_code_type
 # codelist of 10,000 codes does not become 10,000 SQL literals.
 INLINE_VALUES_LIMIT = 50
 
+# Engines where a large codelist is answered by joining a table of codes with a flag per codelist
+# (see Compiler._join_codelist_flags), measured faster than an IN-subquery per codelist on the
+# benchmark's cohort (DuckDB ~8% less CPU at 1M patients, SQLite ~35% less at 20,000).
+# PostgreSQL plans the join badly without statistics on the temporary codes table (a merge join
+# that sorts the whole events table: 2.5x slower), so it and the others keep IN (SELECT ...).
+CODELIST_JOIN_DIALECTS = frozenset({"duckdb", "sqlite"})
+
 PATIENT_ID = "patient_id"
 
 # The columns of a measures query's interval table (see ``fedsafe.engines.measures``): a row of a
@@ -389,6 +396,8 @@ class Compiler:
         these codelists, the join is an inner join: rows with no code of interest are dropped
         before anything else is computed on them, as a hand-written query would.
         """
+        if self._dialect not in CODELIST_JOIN_DIALECTS:
+            return base
         tests: dict[str, list[qm.Function]] = {}
         for condition in conditions:
             for node in qm.walk(condition):
