@@ -618,7 +618,10 @@ class Compiler:
         if values not in self._value_tables:
             column = pa.array(raw, type=arrow_type(values.type))
             self._value_tables[values] = ibis.memtable(pa.table({"value": column}))
-        return value.isin(self._value_tables[values]["value"])
+        # NULL IN (SELECT ...) is NULL in SQL, but Spark answers it with an existence join that
+        # gives False: say NULL for a NULL value explicitly, as every engine then agrees.
+        found = value.isin(self._value_tables[values]["value"])
+        return ibis.cases((value.isnull(), ibis.null("boolean")), else_=found)
 
 
 def _raw(value: Any) -> Any:
