@@ -86,6 +86,7 @@ class Run:
     returncode: int
     seconds: float
     peak_rss: int  # bytes, whole process tree
+    cpu_seconds: float  # user + system, the command and the children it waited for
     stdout: str
     stderr: str
 
@@ -113,13 +114,16 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - t0
 with open(result, "w") as f:
-    json.dump({"seconds": seconds, "maxrss_kib": usage.ru_maxrss}, f)
+    json.dump({"seconds": seconds, "maxrss_kib": usage.ru_maxrss,
+               "cpu_seconds": usage.ru_utime + usage.ru_stime}, f)
 code = os.waitstatus_to_exitcode(status)
 sys.exit(code if code >= 0 else 128 - code)
 """
 
 
-def run_measured(cmd: list[str], timeout: float | None = None) -> Run:
+def run_measured(
+    cmd: list[str], timeout: float | None = None, env: dict[str, str] | None = None
+) -> Run:
     """Run ``cmd``, returning its wall time and the peak resident memory of its process tree.
 
     Memory is measured two ways because each misses something: psutil polling
@@ -144,6 +148,7 @@ def run_measured(cmd: list[str], timeout: float | None = None) -> Run:
             stdout=out,
             stderr=err,
             cwd=REPO_ROOT,
+            env=env,
             start_new_session=True,  # so a timeout can kill the whole group
         )
         peak = 0
@@ -186,14 +191,16 @@ def run_measured(cmd: list[str], timeout: float | None = None) -> Run:
             measured = json.loads(result_file.read_text())
             seconds = measured["seconds"]
             maxrss = measured["maxrss_kib"] * 1024  # KiB on Linux
+            cpu_seconds = measured["cpu_seconds"]
         else:  # launcher killed (timeout) before it could report
-            seconds, maxrss = float("nan"), 0
+            seconds, maxrss, cpu_seconds = float("nan"), 0, float("nan")
             stderr += f"\n[timed out after {timeout}s]"
         return Run(
             cmd=cmd,
             returncode=launcher.returncode,
             seconds=seconds,
             peak_rss=max(peak, maxrss),
+            cpu_seconds=cpu_seconds,
             stdout=stdout,
             stderr=stderr,
         )
@@ -228,6 +235,16 @@ def fedsafe_unavailable_reason(exe: str | None) -> str | None:
         last = lines[-1] if lines else f"exit status {probe.returncode}"
         return f"`{exe} generate-dataset --help` failed: {last}"
     return None
+
+
+def export_revision(rev: str, into: Path) -> Path:
+    """fedsafe's ``src`` folder as it was at git revision ``rev``, for a before/after run."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", rev, "src"], cwd=REPO_ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
 
 
 def warm_page_cache(path: Path) -> None:
@@ -368,6 +385,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--fedsafe", help="fedsafe executable (default: the one in this venv)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run")
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also run fedsafe as of this git revision (e.g. HEAD~1), alternating with the "
+        "others, and print its ratio beside this checkout's: a before/after in one run",
+    )
     args = parser.parse_args(argv)
 
     data_dir = args.data_dir.resolve()
@@ -411,6 +434,15 @@ def main(argv: list[str] | None = None) -> int:
         str(PROJECT_DIR),
     ]
 
+    # This checkout's fedsafe, whichever fedsafe the executable was installed from.
+    here_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
+    before_cmd: list[str] | None = None
+    before_env: dict[str, str] | None = None
+    if args.before:
+        before_src = export_revision(args.before, out_dir / "before")
+        before_env = {**os.environ, "PYTHONPATH": str(before_src)}
+        before_cmd = [sys.executable, "-m", "fedsafe.cli", *fedsafe_cmd[1:]]
+        before_cmd[before_cmd.index(str(fedsafe_out))] = str(out_dir / "before.parquet")
     if unavailable:
         print(f"fedsafe will not run: {unavailable}")
     warm_page_cache(db)
@@ -419,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: load average {load:.1f} on {cpus} CPUs: other work will skew timings")
     baseline_runs: list[Run] = []
     fedsafe_runs: list[Run] = []
+    before_runs: list[Run] = []
     failure: str | None = None
     try:
         for i in range(max(1, args.repeat)):
@@ -431,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  baseline run {i + 1}: {run.seconds:.2f}s, {_fmt_mib(run.peak_rss)}")
             if unavailable is None:
                 fedsafe_out.unlink(missing_ok=True)
-                run = run_measured(fedsafe_cmd, args.timeout)
+                run = run_measured(fedsafe_cmd, args.timeout, here_env)
                 if not run.ok or not fedsafe_out.exists():
                     tail = "\n".join(run.stderr.strip().splitlines()[-20:])
                     failure = (
@@ -443,6 +476,14 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     fedsafe_runs.append(run)
                     print(f"  fedsafe run {i + 1}:  {run.seconds:.2f}s, {_fmt_mib(run.peak_rss)}")
+            if before_cmd is not None:
+                (out_dir / "before.parquet").unlink(missing_ok=True)
+                run = run_measured(before_cmd, args.timeout, before_env)
+                if not run.ok:
+                    print(run.stderr, file=sys.stderr)
+                    raise SystemExit(f"fedsafe as of {args.before} failed (exit {run.returncode})")
+                before_runs.append(run)
+                print(f"  {args.before} run {i + 1}:  {run.seconds:.2f}s")
 
         reports = [json.loads(r.stdout.strip().splitlines()[-1]) for r in baseline_runs]
         rows = reports[-1]["rows"]
@@ -484,6 +525,27 @@ def main(argv: list[str] | None = None) -> int:
             f"  fedsafe peak RSS        {_fmt_mib(fedsafe_rss)}  "
             f"(goal < {_fmt_mib(GOAL_RSS_BYTES)}: {'met' if rss_ok else 'NOT met'})"
         )
+        cpu_ratio = statistics.median(
+            f.cpu_seconds / b.cpu_seconds for b, f in zip(baseline_runs, fedsafe_runs)
+        )
+        print(
+            f"  CPU time ratio          {cpu_ratio:.2f}  (user + system; steadier than wall "
+            "time when other work shares the machine)"
+        )
+        if before_runs:
+            before_ratio = statistics.median(
+                f.seconds / b.seconds for b, f in zip(baseline_runs, before_runs)
+            )
+            before_cpu = statistics.median(
+                f.cpu_seconds / b.cpu_seconds for b, f in zip(baseline_runs, before_runs)
+            )
+            print(
+                f"  as of {args.before}: ratio {before_ratio:.2f}, CPU ratio {before_cpu:.2f}  "
+                f"(after/before: wall {ratio / before_ratio:.2f}, CPU {cpu_ratio / before_cpu:.2f})"
+            )
+            before_problems = compare_outputs(baseline_out, out_dir / "before.parquet")
+            if before_problems:
+                print(f"  outputs as of {args.before} DIFFER: {before_problems[:2]}")
         problems = compare_outputs(baseline_out, fedsafe_out)
         if problems:
             print("  outputs                 DIFFER")

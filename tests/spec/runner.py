@@ -42,7 +42,14 @@ def connect(engine: str, data: dict[Any, list[dict[str, Any]]]) -> ibis.BaseBack
     else:
         raise ValueError(f"no spec engine {engine!r}")
     for table, rows in data.items():
-        backend.create_table(table.name, arrow_table(table, rows), overwrite=True)
+        arrow = arrow_table(table, rows)
+        if engine == "spark":
+            # A temporary view read from Arrow: Ibis's create_table goes through pandas, which
+            # loses NULLs (see engines.execute.register_in_memory_tables), and a view leaves no
+            # files behind.
+            backend._session.createDataFrame(arrow).createOrReplaceTempView(table.name)
+        else:
+            backend.create_table(table.name, arrow, overwrite=True)
     return backend
 
 

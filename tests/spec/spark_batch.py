@@ -15,7 +15,7 @@ import ibis
 import pyarrow as pa
 
 from fedsafe.engines.compiler import PATIENT_ID, Compiler, ibis_type
-from fedsafe.engines.execute import run_dataset
+from fedsafe.engines.execute import register_in_memory_tables, run_dataset
 from fedsafe.query_model import nodes as qm
 from spec.harness import SpecCase, dataset_for
 from spec.runner import arrow_table
@@ -77,7 +77,9 @@ def _run_batch(con: Any, cases: list[SpecCase]) -> None:
         return
     types = {i: ibis_type(datasets[i][0].variables[0][1].type) for i in exprs}
     try:
-        table = con.to_pyarrow(ibis.union(*exprs.values(), distinct=False))
+        batch = ibis.union(*exprs.values(), distinct=False)
+        register_in_memory_tables(con, batch)
+        table = con.to_pyarrow(batch)
         _decode(table, {i: cases[i] for i in exprs}, types)
     except Exception:
         for index in exprs:  # one case broke the batch: find which
@@ -93,8 +95,11 @@ def _run_batch(con: Any, cases: list[SpecCase]) -> None:
 class _Renamed:
     """The Spark backend, with each logical table name read from the case's own copy."""
 
+    name = "pyspark"
+
     def __init__(self, con: Any, names: dict[str, str]) -> None:
         self._con, self._names = con, names
+        self._session, self._memtables = con._session, con._memtables
 
     def table(self, name: str) -> ibis.Table:
         return self._con.table(self._names[name])

@@ -15,6 +15,22 @@ class index_dates(PatientFrame):
     weight = Series(int)
 
 
+# NULLs in an integer and a string column: Spark once read these back as all-NULL integers and
+# the text 'NaN' (in-memory tables went to Spark through pandas).
+@table_from_rows([(1, 10, "a"), (2, None, None), (3, -4, "c")])
+class measurements(PatientFrame):
+    weight = Series(int)
+    unit = Series(str)
+
+
+_PATIENTS_1_TO_4 = """
+    patient_id | i1
+    1          | 1
+    2          | 2
+    3          | 3
+    4          | 4
+"""
+
 CASES = [
     SpecCase(
         "a column of an inline table; NULL for patients not in it",
@@ -58,6 +74,24 @@ CASES = [
         },
         series=lambda: index_dates.exists_for_patient(),
         expected={1: True, 3: False},
+    ),
+    SpecCase(
+        "an inline table's integer column with a NULL keeps its other values",
+        tables={e: _PATIENTS_1_TO_4},
+        series=lambda: measurements.weight,
+        expected={1: 10, 2: None, 3: -4, 4: None},
+    ),
+    SpecCase(
+        "an inline table's string column with a NULL reads back as NULL, not text",
+        tables={e: _PATIENTS_1_TO_4},
+        series=lambda: measurements.unit,
+        expected={1: "a", 2: None, 3: "c", 4: None},
+    ),
+    SpecCase(
+        "an inline table's NULL string is_null",
+        tables={e: _PATIENTS_1_TO_4},
+        series=lambda: measurements.unit.is_null(),
+        expected={1: False, 2: True, 3: False, 4: True},
     ),
 ]
 

@@ -58,7 +58,68 @@ _IN_SERIES_NOTE = (
     "NULL value otherwise, and a NULL among the event values does not make a miss NULL."
 )
 
+# Codelists longer than the compiler writes inline (engines.compiler.INLINE_VALUES_LIMIT): the
+# engine answers them from one table of codes with a flag per codelist, joined to the events.
+# A and B overlap on a060-a079.
+_LONG_A = [f"a{i:03d}" for i in range(80)]
+_LONG_B = [f"a{i:03d}" for i in range(60, 140)]
+_LONG_CODES = {
+    p: """
+        patient_id
+        1
+        2
+        3
+        4
+        5
+    """,
+    e: """
+        patient_id | s1
+        1          | a005
+        1          | zzz
+        2          | a070
+        2          | a100
+        3          |
+        3          | a200
+        5          | a139
+    """,
+}
+
 CASES = [
+    SpecCase(
+        "two long codelists on one column, each in its own filter",
+        tables=_LONG_CODES,
+        series=lambda: (
+            e.where(e.s1.is_in(_LONG_A)).count_for_patient()
+            + e.where(e.s1.is_in(_LONG_B)).count_for_patient() * 100
+        ),
+        expected={1: 1, 2: 201, 3: 0, 4: 0, 5: 100},
+    ),
+    SpecCase(
+        "a long codelist beside an aggregate that keeps every row",
+        tables=_LONG_CODES,
+        series=lambda: (
+            e.where(e.s1.is_in(_LONG_A)).count_for_patient() * 10 + e.count_for_patient()
+        ),
+        expected={1: 12, 2: 12, 3: 2, 4: 0, 5: 1},
+    ),
+    SpecCase(
+        "except_where a long codelist keeps rows whose code is NULL",
+        tables=_LONG_CODES,
+        series=lambda: e.except_where(e.s1.is_in(_LONG_A)).count_for_patient(),
+        expected={1: 1, 2: 1, 3: 2, 4: 0, 5: 1},
+    ),
+    SpecCase(
+        "is_in a long codelist is NULL for a NULL code",
+        tables=_LONG_CODES,
+        series=lambda: e.where(e.s1.is_in(_LONG_A).is_null()).count_for_patient(),
+        expected={1: 0, 2: 0, 3: 1, 4: 0, 5: 0},
+    ),
+    SpecCase(
+        "is_not_in a long codelist drops NULL codes",
+        tables=_LONG_CODES,
+        series=lambda: e.where(e.s1.is_not_in(_LONG_A)).count_for_patient(),
+        expected={1: 1, 2: 1, 3: 1, 4: 0, 5: 1},
+    ),
     SpecCase(
         "int is_in a list; NULL stays NULL",
         tables={p: _INTS},

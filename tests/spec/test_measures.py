@@ -28,10 +28,10 @@ from spec.tables import e, p
 
 D = datetime.date.fromisoformat
 
-# Not yet Spark: in the full suite, measures on Spark give empty or mixed results for most cases
-# (in isolation only two cases fail). Not diagnosed; the session note says so, and issue #6 stays
-# open until Spark is back in this list.
-SPEC_ENGINES = [engine for engine in ENGINES if engine != "spark"]
+# Every engine, Spark included. (Spark once gave empty or wrong rows here: Ibis handed it the
+# test tables and the interval tables through pandas, which lost NULLs; fedsafe now hands Spark
+# Arrow, see engines.execute.register_in_memory_tables.)
+SPEC_ENGINES = ENGINES
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,30 @@ def _mixed_sources(m: Measures) -> None:
         denominator=e.where(e.b1).exists_for_patient(),
         intervals=months(2).starting_on("2020-01-01"),
     )
+
+
+def _events_per_interval(intervals: list[tuple[Any, Any]]) -> Callable[[Measures], None]:
+    def define(m: Measures) -> None:
+        m.define_measure(
+            "m",
+            numerator=_during(e).count_for_patient(),
+            denominator=p.exists_for_patient(),
+            intervals=intervals,
+        )
+
+    return define
+
+
+def _births_per_interval(intervals: list[tuple[Any, Any]]) -> Callable[[Measures], None]:
+    def define(m: Measures) -> None:
+        m.define_measure(
+            "m",
+            numerator=p.d1.is_during(INTERVAL),
+            denominator=p.exists_for_patient(),
+            intervals=intervals,
+        )
+
+    return define
 
 
 CASES = [
@@ -309,6 +333,110 @@ CASES = [
         [
             ("m", "2020-01-01", "2020-01-31", 0.5, 1, 2, {}),
             ("m", "2020-02-01", "2020-02-29", 0.5, 1, 2, {}),
+        ],
+    ),
+    # Interval edges (see tests/language/test_intervals.py for the rule): each boundary day
+    # falls in exactly one interval on every engine.
+    MeasureCase(
+        "month_intervals_starting_on_the_31st",
+        {
+            p: """
+                patient_id
+                1
+            """,
+            e: """
+                patient_id | d1
+                1          | 2020-01-30
+                1          | 2020-01-31
+                1          | 2020-02-29
+                1          | 2020-03-01
+                1          | 2020-03-30
+                1          | 2020-03-31
+                1          | 2020-04-01
+                1          | 2020-04-30
+                1          | 2020-05-01
+            """,
+        },
+        # 31 Jan-29 Feb, 1-30 Mar, 31 Mar-30 Apr: 30 Jan and 1 May are outside.
+        _events_per_interval(months(3).starting_on("2020-01-31")),
+        [
+            ("m", "2020-01-31", "2020-02-29", 2.0, 2, 1, {}),
+            ("m", "2020-03-01", "2020-03-30", 2.0, 2, 1, {}),
+            ("m", "2020-03-31", "2020-04-30", 3.0, 3, 1, {}),
+        ],
+    ),
+    MeasureCase(
+        "month_intervals_ending_on_the_31st",
+        {
+            p: """
+                patient_id
+                1
+            """,
+            e: """
+                patient_id | d1
+                1          | 2020-01-31
+                1          | 2020-02-01
+                1          | 2020-02-29
+                1          | 2020-03-01
+                1          | 2020-03-02
+                1          | 2020-03-31
+                1          | 2020-04-01
+            """,
+        },
+        # 31 March - 1 month rounds up to 1 March: 1 Feb-1 Mar, 2-31 Mar.
+        _events_per_interval(months(2).ending_on("2020-03-31")),
+        [
+            ("m", "2020-02-01", "2020-03-01", 3.0, 3, 1, {}),
+            ("m", "2020-03-02", "2020-03-31", 2.0, 2, 1, {}),
+        ],
+    ),
+    MeasureCase(
+        "year_intervals_from_29_february_across_leap_years",
+        {
+            p: """
+                patient_id | d1
+                1          | 2020-02-29
+                2          | 2021-02-28
+                3          | 2021-03-01
+                4          | 2024-02-28
+                5          | 2024-02-29
+                6          | 2025-03-01
+            """
+        },
+        # 29 Feb 2020-28 Feb 2021, 1 Mar 2021-28 Feb 2022, ..., 1 Mar 2023-28 Feb 2024,
+        # 29 Feb 2024-28 Feb 2025: 2024's 29 February starts the last interval.
+        _births_per_interval(years(5).starting_on("2020-02-29")),
+        [
+            ("m", "2020-02-29", "2021-02-28", 2 / 6, 2, 6, {}),
+            ("m", "2021-03-01", "2022-02-28", 1 / 6, 1, 6, {}),
+            ("m", "2022-03-01", "2023-02-28", 0.0, 0, 6, {}),
+            ("m", "2023-03-01", "2024-02-28", 1 / 6, 1, 6, {}),
+            ("m", "2024-02-29", "2025-02-28", 1 / 6, 1, 6, {}),
+        ],
+    ),
+    MeasureCase(
+        "year_intervals_ending_on_29_february",
+        {
+            p: """
+                patient_id
+                1
+            """,
+            e: """
+                patient_id | d1
+                1          | 2022-03-01
+                1          | 2022-03-02
+                1          | 2023-03-01
+                1          | 2023-03-02
+                1          | 2024-02-29
+                1          | 2024-03-01
+            """,
+        },
+        # 29 Feb 2024 - 1 year is "29 Feb 2023", 1 March: 2 Mar 2022-1 Mar 2023, 2 Mar 2023-29
+        # Feb 2024.
+        _events_per_interval(years(2).ending_on("2024-02-29")),
+        [
+            ("m", "2022-03-02", "2023-03-01", 2.0, 2, 1, {}),
+            ("m", "2023-03-02", "2024-02-29", 2.0, 2, 1, {}),
         ],
     ),
 ]

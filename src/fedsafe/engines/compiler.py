@@ -32,6 +32,13 @@ from fedsafe.query_model.types import is_code_type
 # codelist of 10,000 codes does not become 10,000 SQL literals.
 INLINE_VALUES_LIMIT = 50
 
+# Engines where a large codelist is answered by joining a table of codes with a flag per codelist
+# (see Compiler._join_codelist_flags), measured faster than an IN-subquery per codelist on the
+# benchmark's cohort (DuckDB ~8% less CPU at 1M patients, SQLite ~35% less at 20,000).
+# PostgreSQL plans the join badly without statistics on the temporary codes table (a merge join
+# that sorts the whole events table: 2.5x slower), so it and the others keep IN (SELECT ...).
+CODELIST_JOIN_DIALECTS = frozenset({"duckdb", "sqlite"})
+
 PATIENT_ID = "patient_id"
 
 # The columns of a measures query's interval table (see ``fedsafe.engines.measures``): a row of a
@@ -125,6 +132,9 @@ class Compiler:
         self._group_of: dict[qm.Node, GroupKey] = {}
         self._pick_columns: dict[qm.Node, set[str]] = {}
         self._value_tables: dict[qm.ValueSet, ir.Table] = {}
+        # Codelist membership answered by a flags table joined onto a group's rows: the IN
+        # node's flag column (present only in the tables of groups that joined it).
+        self._flag_columns: dict[qm.Function, str] = {}
         self._inline_tables: dict[qm.InlinePatientTable, ir.Table] = {}
         self._counter = 0
 
@@ -310,7 +320,9 @@ class Compiler:
         # possible when every member filters).
         can_drop = bool(conditions) and all(member_filters.values())
 
-        base = self._load_table(root)
+        base = self._join_codelist_flags(
+            self._load_table(root), conditions, distinct_filters if can_drop else None
+        )
         early_deps = list(self._group_deps[key])
         late_deps: list[qm.Node] = []
         done: list[qm.Series] = []
@@ -367,6 +379,52 @@ class Compiler:
         table = rows.table.group_by(*(rows.table[k] for k in keys)).aggregate(**aggregates)
         self._group_tables[key] = table
         return table
+
+    def _join_codelist_flags(
+        self,
+        base: ir.Table,
+        conditions: list[qm.Series],
+        required: list[tuple[qm.Series, ...]] | None,
+    ) -> ir.Table:
+        """``base`` with a flag column for each large codelist its conditions test a column
+        against, from one join per column with a table of (code, one flag per codelist).
+
+        A definition tests the same column against several codelists (diabetes, asthma, ...);
+        as ``IN (SELECT ...)`` each is a semi-join probed by every row of the table. One hash
+        join against the union of the codelists answers them all at once, and when every
+        filter of the group (``required``, None when some member keeps every row) needs one of
+        these codelists, the join is an inner join: rows with no code of interest are dropped
+        before anything else is computed on them, as a hand-written query would.
+        """
+        if self._dialect not in CODELIST_JOIN_DIALECTS:
+            return base
+        tests: dict[str, list[qm.Function]] = {}
+        for condition in conditions:
+            for node in qm.walk(condition):
+                if _is_codelist_test(node):
+                    column = node.args[0].name  # type: ignore[attr-defined]
+                    if node not in tests.setdefault(column, []):
+                        tests[column].append(node)
+        for column, nodes in tests.items():
+            # ValueSets hash all their values: look each one up once, then work by position.
+            value_sets = list(dict.fromkeys(n.args[1] for n in nodes))
+            flags = [self._name("__cl") for _ in value_sets]
+            key = self._name("__cl_code")
+            members = [{_raw(x) for x in v.values} for v in value_sets]  # type: ignore[attr-defined]
+            codes = sorted(set().union(*members))
+            columns = {key: pa.array(codes, arrow_type(value_sets[0].type))}  # type: ignore[attr-defined]
+            for flag, member in zip(flags, members, strict=True):
+                columns[flag] = pa.array([code in member for code in codes], pa.bool_())
+            table = ibis.memtable(pa.table(columns))
+            inner = required is not None and all(
+                any(c in nodes for c in filters) for filters in required
+            )
+            joined = base.join(table, base[column] == table[key], how="inner" if inner else "left")
+            base = joined.select(*(joined[c] for c in base.columns), *(joined[f] for f in flags))
+            flag_of = dict(zip(value_sets, flags, strict=True))
+            for node in nodes:
+                self._flag_columns[node] = flag_of[node.args[1]]
+        return base
 
     def _add_conditions(
         self,
@@ -532,7 +590,13 @@ class Compiler:
 
     def _expr_Function(self, node: qm.Function, joined: _Joined, root: Any) -> ir.Value:
         if node.op is qm.Op.IN:
-            return self._is_in(self.expr(node.args[0], joined, root), node.args[1])
+            value = self.expr(node.args[0], joined, root)
+            flag = self._flag_columns.get(node)
+            if flag is not None and flag in joined.table.columns:
+                # NULL IN (...) is NULL; otherwise the joined flag (no match: not in the list).
+                found = joined.table[flag].fill_null(False)
+                return ibis.cases((value.isnull(), ibis.null("boolean")), else_=found)
+            return self._is_in(value, node.args[1])
         args = [self.expr(a, joined, root) for a in node.args]
         if self._dialect == "sqlite" and node.op in SQLITE_FUNCTIONS:
             return SQLITE_FUNCTIONS[node.op](*args)
@@ -554,11 +618,27 @@ class Compiler:
         if values not in self._value_tables:
             column = pa.array(raw, type=arrow_type(values.type))
             self._value_tables[values] = ibis.memtable(pa.table({"value": column}))
-        return value.isin(self._value_tables[values]["value"])
+        # NULL IN (SELECT ...) is NULL in SQL, but Spark answers it with an existence join that
+        # gives False: say NULL for a NULL value explicitly, as every engine then agrees.
+        found = value.isin(self._value_tables[values]["value"])
+        return ibis.cases((value.isnull(), ibis.null("boolean")), else_=found)
 
 
 def _raw(value: Any) -> Any:
     return value.value if is_code_type(type(value)) else value
+
+
+def _is_codelist_test(node: qm.Node) -> bool:
+    """``column.is_in(codelist)`` on a row-level column, with a list too long to write inline."""
+    return (
+        isinstance(node, qm.Function)
+        and node.op is qm.Op.IN
+        and isinstance(node.args[0], qm.SelectColumn)
+        and isinstance(node.args[0].source, qm.ManyRowsFrame)
+        and isinstance(node.args[1], qm.ValueSet)
+        and node.args[1].type is not bool
+        and len(node.args[1].values) > INLINE_VALUES_LIMIT
+    )
 
 
 def _member_frame(member: qm.Node) -> qm.ManyRowsFrame:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
+import ibis.expr.types as ir
 import pyarrow as pa
 import sqlglot
 
@@ -36,6 +38,26 @@ def arrow_schema(dataset: qm.Dataset) -> pa.Schema:
     fields = [pa.field(PATIENT_ID, pa.int64(), nullable=False)]
     fields += [pa.field(name, arrow_type(series.type)) for name, series in dataset.variables]
     return pa.schema(fields)
+
+
+def register_in_memory_tables(backend: Any, expr: ir.Expr) -> None:
+    """Hand Spark the expression's in-memory tables (intervals, codelists, inline tables) as Arrow.
+
+    Ibis registers them with Spark through pandas, and under pandas 3 that loses NULLs in an
+    integer column (the whole column reads back NULL: pandas stores it as float with NaN) and
+    turns a NULL string into the text 'NaN'. Spark 4 reads Arrow directly, keeping every type
+    and NULL, so fedsafe registers them itself before Ibis looks; other engines need nothing.
+    Tables Ibis knows as registered are not registered again.
+    """
+    if getattr(backend, "name", None) != "pyspark":
+        return
+    known = backend._memtables
+    for op in expr.op().find(ops.InMemoryTable):
+        if op in known:
+            continue
+        frame = backend._session.createDataFrame(op.data.to_pyarrow(op.schema))
+        frame.createOrReplaceTempView(op.name)
+        known.add(op)
 
 
 def _bound_loader(backend: ibis.BaseBackend):
@@ -82,6 +104,7 @@ def run_dataset(
     """Execute a dataset and stream its rows as Arrow batches with the dataset's schema."""
     expr = compile_dataset(dataset, backend, load_table)
     schema = arrow_schema(dataset)
+    register_in_memory_tables(backend, expr)
     try:
         reader = backend.to_pyarrow_batches(expr, chunk_size=batch_size)
     except Exception as exc:

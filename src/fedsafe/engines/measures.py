@@ -35,7 +35,7 @@ from fedsafe.engines.compiler import (
     arrow_type,
     ibis_type,
 )
-from fedsafe.engines.execute import _bound_loader, compile_dataset
+from fedsafe.engines.execute import _bound_loader, compile_dataset, register_in_memory_tables
 from fedsafe.query_model import nodes as qm
 from fedsafe.query_model.intervals import substitute_interval
 
@@ -166,6 +166,7 @@ def _as_count(value: ir.Value) -> ir.Value:
 def run_measures(measures: qm.Measures, backend: ibis.BaseBackend) -> pa.Table:
     """The measures table, computed by the database in one query."""
     expr = compile_measures(measures, _bound_loader(backend), dialect=backend.name)
+    register_in_memory_tables(backend, expr)
     return _conform(backend.to_pyarrow(expr), measures_schema(measures))
 
 
@@ -214,6 +215,7 @@ def run_measures_per_interval(measures: qm.Measures, backend: ibis.BaseBackend) 
             if keys
             else counts.aggregate(**sums).filter(ibis._["denominator"].notnull())
         )
+        register_in_memory_tables(backend, totals)
         for row in backend.to_pyarrow(totals).to_pylist():
             denominator = row["denominator"]
             record = {

@@ -748,24 +748,16 @@ class Duration:
     def _intervals(
         self, anchor: datetime.date, *, forwards: bool
     ) -> list[tuple[datetime.date, datetime.date]]:
-        if not isinstance(self.value, int) or self.value < 0:
-            raise TypeError("intervals need a fixed, non-negative number of units")
-        one = type(self)(1)
-        intervals = []
-        if forwards:
-            start = anchor
-            for _ in range(self.value):
-                next_start = one._add_to_date(start)
-                intervals.append((start, next_start - datetime.timedelta(days=1)))
-                start = next_start
-        else:
-            end_exclusive = anchor + datetime.timedelta(days=1)
-            for _ in range(self.value):
-                start = (-one)._add_to_date(end_exclusive)
-                intervals.append((start, end_exclusive - datetime.timedelta(days=1)))
-                end_exclusive = start
-            intervals.reverse()
-        return intervals
+        if not isinstance(self.value, int) or isinstance(self.value, bool):
+            raise TypeError("intervals need a fixed number of units, not a series")
+        if self.value < 0:
+            raise ValueError(f"intervals need a non-negative number of units, not {self.value}")
+        from fedsafe.query_model import semantics
+
+        def add(date: datetime.date, n: int) -> datetime.date:
+            return type(self)(n)._add_to_date(date)
+
+        return semantics.unit_intervals(add, anchor, self.value, forwards=forwards)
 
 
 class days(Duration):

@@ -45,6 +45,37 @@ def add_years(date: datetime.date, n: int) -> datetime.date | None:
     return add_months(date, 12 * n)
 
 
+def unit_intervals(
+    add: Callable[[datetime.date, int], datetime.date | None],
+    anchor: datetime.date,
+    count: int,
+    *,
+    forwards: bool,
+) -> list[tuple[datetime.date, datetime.date]]:
+    """``count`` consecutive intervals one unit long, starting (or ending) on ``anchor``.
+
+    ``add(date, n)`` moves a date by ``n`` units. Every boundary is measured from ``anchor``,
+    never from the previous interval, so that a month-end anchor keeps its day where the month
+    has it, as ehrQL does: interval ``k`` of ``starting_on(a)`` is ``a + k units`` up to the day
+    before ``a + (k + 1) units``; interval ``k`` back of ``ending_on(a)`` is the day after
+    ``a - (k + 1) units`` up to ``a - k units``. With the round-up rule that makes
+    ``months(3).starting_on(31 Jan 2020)`` 31 Jan-29 Feb, 1-30 Mar, 31 Mar-30 Apr, and
+    ``months(2).ending_on(31 Mar 2020)`` 1 Feb-1 Mar, 2-31 Mar. The intervals are contiguous
+    and cover exactly ``anchor`` to ``anchor + count units`` (less a day).
+    """
+    one_day = datetime.timedelta(days=1)
+
+    def moved(n: int) -> datetime.date:
+        result = add(anchor, n)
+        if result is None:
+            raise ValueError(f"{anchor} moved by {n} units is outside the dates fedsafe can hold")
+        return result
+
+    if forwards:
+        return [(moved(k), moved(k + 1) - one_day) for k in range(count)]
+    return [(moved(-k - 1) + one_day, moved(-k)) for k in reversed(range(count))]
+
+
 def diff_days(end: datetime.date, start: datetime.date) -> int:
     return (end - start).days
 
