@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from coordinator.live import in_coordinator
 from coordinator.live_releases import airlock_for, release, release_coordinator
@@ -50,8 +51,18 @@ def fixed_estimate(page: Page) -> float:
 
 
 def chart_drawn(page: Page) -> bool:
+    """Whether the combined chart's image loaded and has pixels, waiting for it to load (on a
+    busy machine the page is there before the image is)."""
     image = page.locator("section.combined figure img").first
-    return image.evaluate("img => img.complete && img.naturalWidth > 0")
+    try:
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0",
+            arg=image.element_handle(),
+            timeout=20_000,
+        )
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_publish_a_dashboard_and_watch_it_follow_a_new_release(browser, tmp_path):
