@@ -5,7 +5,8 @@ The data's conversion faults are kept, and the test shows what the mapping does 
 (documented in docs/backends.md, "OMOP mapping"): drug exposures with concept 0, conditions
 with concept 0 or whose source concept is missing from the concept table, and diagnoses and
 drugs coded in vocabularies fedsafe's tables do not use (SNOMED CT conditions for ICD-10
-``apcs`` diagnoses, RxNorm drugs for dm+d ``medications``).
+``apcs`` diagnoses, RxNorm drugs for dm+d ``medications``, a SNOMED CT cause of death for every
+death where ``ons_deaths`` wants ICD-10).
 """
 
 from __future__ import annotations
@@ -112,6 +113,9 @@ def expected() -> dict[int, dict]:
     for r in rows("death"):  # one death per person in this data
         row = people[int(r["person_id"])]
         row["date_of_death"] = row["ons_date"] = _date(r["death_date"])
+        causes = [concept.get(r[c], {}) for c in ("cause_source_concept_id", "cause_concept_id")]
+        icd10 = [c["concept_code"] for c in causes if c.get("vocabulary_id") == "ICD10"]
+        row["ons_cause"] = icd10[0] if icd10 else None
     for r in rows("observation_period"):
         row = people[int(r["person_id"])]
         row["periods"] += 1
@@ -391,3 +395,54 @@ def test_an_unprovided_column_is_refused_naming_table_column_and_backend(
     )
     assert result.exit_code == 2 and not output.exists()
     assert f"column {column!r} of table {table!r}" in " ".join(result.stderr.split())
+
+
+def test_fedsafe_check_reports_unprovided_apcs_columns_per_backend(duckdb_config, tmp_path):
+    """Before any job runs, `fedsafe check` names, for each backend, what an action reads that
+    the backend does not provide: the OMOP backend lacks a column of apcs, the native one (whose
+    database holds only the core tables here) the whole table."""
+    folder = tmp_path / "study"
+    (folder / "analysis").mkdir(parents=True)
+    header = DEFINITION.split("dataset.sex")[0]
+    (folder / "analysis" / "spells.py").write_text(
+        header + "dataset.n = apcs.where(apcs.admission_date > '2010-01-01').count_for_patient()\n"
+    )
+    (folder / "analysis" / "method.py").write_text(
+        header + "dataset.n = apcs.where(apcs.discharge_method == '4').count_for_patient()\n"
+    )
+    actions = "".join(
+        f"  {name}:\n    run: fedsafe:v1 generate-dataset analysis/{name}.py "
+        f"--output output/{name}.csv.gz\n    outputs:\n      highly_sensitive:\n"
+        f"        dataset: output/{name}.csv.gz\n"
+        for name in ("spells", "method")
+    )
+    (folder / "project.yaml").write_text(f"version: '1'\nactions:\n{actions}")
+    core = ["patients", "practice_registrations", "clinical_events", "medications", "ons_deaths"]
+    native = write_config(tmp_path / "n.toml", "duckdb:///x.duckdb", "native", core, name="gp")
+    args = ["check", "--project-dir", str(folder), "--backend", str(duckdb_config)]
+    result = CliRunner().invoke(app, [*args, "--backend", str(native)])
+    assert result.exit_code == 2
+    # Rich may wrap lines: normalise the whitespace, then split at each listed problem.
+    problems = ["- " + p for p in " ".join(result.output.split()).split(" - ")[1:]]
+    gp = "backend 'gp' does not provide the table 'apcs'"
+    assert [p for p in problems if "'test'" in p] == [
+        "- action 'method' (analysis/method.py): backend 'test' (omop mapping) does not provide "
+        "column 'discharge_method' of table 'apcs' (it provides apcs_ident, admission_date, "
+        "discharge_date, primary_diagnosis, all_diagnoses), which this dataset definition uses"
+    ]
+    assert sorted(p.split(":")[0] for p in problems if gp in p) == [
+        "- action 'method' (analysis/method.py)",
+        "- action 'spells' (analysis/spells.py)",
+    ]
+    assert len(problems) == 3
+    only_omop = CliRunner().invoke(app, args)
+    assert only_omop.exit_code == 2
+    assert "action 'spells'" not in only_omop.output
+
+
+def test_a_native_backend_cannot_list_apcs(tmp_path):
+    from fedsafe.backends.config import BackendConfigError
+
+    config = write_config(tmp_path / "n.toml", "duckdb:///x.duckdb", "native", ["apcs"])
+    with pytest.raises(BackendConfigError, match=r"'apcs' is not a table the native mapping"):
+        load_config(config)
