@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import ibis
 
+from fedsafe.backends.mappings.coverage import PARTIAL_TABLES, partial_schema
 from fedsafe.engines.compiler import PATIENT_ID, ibis_type
 from fedsafe.query_model.types import is_code_type
 from fedsafe.tables import core
@@ -32,12 +33,19 @@ def providable_tables(mapping: str) -> frozenset[str]:
     """The logical tables a backend with this mapping may list in ``backend.tables``."""
     if mapping == "native":
         return frozenset(core.__all__) | frozenset(_restricted())
+    if mapping == "omop":
+        return frozenset(core.__all__) | frozenset(PARTIAL_TABLES)
     return frozenset(core.__all__)
 
 
 def logical_schema(name: str):  # -> TableSchema
+    """The columns a backend provides for logical table ``name``: a core table whole, a
+    restricted TPP table whole (native only), a table of :data:`PARTIAL_TABLES` (OMOP only, as
+    the configuration allows) cut down to what the mapping can fill."""
     if hasattr(core, name):
         return getattr(core, name)._node.schema
+    if name in PARTIAL_TABLES:
+        return partial_schema(name)
     return _restricted()[name]._node.schema
 
 

@@ -13,6 +13,18 @@
 * ons_deaths <- death, concept: the earliest death per person; the underlying cause is the
   ICD-10 code of ``cause_source_concept_id``/``cause_concept_id``; the 15 mentioned-cause
   columns are NULL (OMOP records one cause).
+* apcs <- visit_occurrence, condition_occurrence, concept: one spell per inpatient visit
+  (``visit_concept_id`` 9201 Inpatient Visit or 262 Emergency Room and Inpatient Visit);
+  ``apcs_ident`` is ``visit_occurrence_id``, admission and discharge dates are the visit's
+  start and end dates. ``all_diagnoses`` joins with commas the ICD-10 codes (dots removed, one
+  episode, in no set order: SQLite cannot order an aggregate) of the conditions linked by
+  ``visit_occurrence_id``; ``primary_diagnosis`` is the
+  ICD-10 code of the linked condition whose ``condition_status_concept_id`` is 32902 (Primary
+  diagnosis). Conditions without an ICD-10 concept (SNOMED CT only) do not appear in apcs.
+  The other apcs columns have no home in OMOP and are not provided (``coverage.py``).
+* vaccinations <- drug_exposure, concept: drug exposures whose source concept, else standard
+  concept, is a CVX vaccine; ``vaccination_id`` is ``drug_exposure_id``, ``product_name`` the
+  CVX concept's name. ``target_disease`` is not provided: CVX names products, not diseases.
 
 Caveats are listed in ``docs/backends.md``. The concept table must hold the SNOMED CT, dm+d and
 ICD-10 concepts the data uses: codes are read from ``concept.concept_code``, never guessed from
@@ -32,7 +44,10 @@ from fedsafe.engines.compiler import PATIENT_ID
 __all__ = ["OMOP_TABLES", "OmopMapping"]
 
 MALE, FEMALE = 8507, 8532
-SNOMED, DMD, ICD10 = "SNOMED", "dm+d", "ICD10"
+SNOMED, DMD, ICD10, CVX = "SNOMED", "dm+d", "ICD10", "CVX"
+# OMOP visit concepts of a hospital admission: Inpatient Visit, Emergency Room and Inpatient Visit.
+INPATIENT_VISITS = (9201, 262)
+PRIMARY_DIAGNOSIS = 32902  # OMOP condition status concept "Primary diagnosis"
 
 # The physical columns each OMOP table must have for this mapping, and their kinds.
 OMOP_TABLES: dict[str, dict[str, str]] = {
@@ -104,6 +119,28 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "clinical_events": (*(t for t, *_ in EVENT_SOURCES), "concept"),
     "medications": ("drug_exposure", "concept"),
     "ons_deaths": ("death", "concept"),
+    "apcs": ("visit_occurrence", "condition_occurrence", "concept"),
+    "vaccinations": ("drug_exposure", "concept"),
+}
+
+# Columns a logical table needs beyond OMOP_TABLES' (kept apart so that a database serving only
+# the core tables is not asked for columns it never uses).
+EXTRA: dict[str, dict[str, dict[str, str]]] = {
+    "apcs": {
+        "visit_occurrence": {
+            "visit_occurrence_id": "integer",
+            "visit_concept_id": "integer",
+            "visit_end_date": "date",
+        },
+        "condition_occurrence": {
+            "visit_occurrence_id": "integer",
+            "condition_status_concept_id": "integer",
+        },
+    },
+    "vaccinations": {
+        "drug_exposure": {"drug_exposure_id": "integer"},
+        "concept": {"concept_name": "string"},
+    },
 }
 
 
@@ -113,7 +150,11 @@ class OmopMapping:
 
     def requirements(self, logical: list[str]) -> dict[str, dict[str, str]]:
         tables = {physical for table in logical for physical in NEEDS[table]}
-        return {name: OMOP_TABLES[name] for name in OMOP_TABLES if name in tables}
+        needs = {name: dict(OMOP_TABLES[name]) for name in OMOP_TABLES if name in tables}
+        for table in logical:
+            for physical, columns in EXTRA.get(table, {}).items():
+                needs[physical].update(columns)
+        return needs
 
     def load(self, con: ibis.BaseBackend, logical: str) -> ibis.Table:
         table = getattr(self, f"_{logical}")(con)
@@ -189,6 +230,47 @@ class OmopMapping:
         }
         columns.update({f"cause_of_death_{i:02d}": ibis.null("string") for i in range(1, 16)})
         return first.select(**columns)
+
+    def _apcs(self, con: ibis.BaseBackend) -> ir.Table:
+        visit = con.table("visit_occurrence")
+        spells = visit.filter(visit.visit_concept_id.isin(INPATIENT_VISITS))
+        condition = con.table("condition_occurrence")
+        coded = _with_code(
+            con, condition.filter(condition.visit_occurrence_id.notnull()), "condition", ICD10
+        )
+        coded = coded.mutate(code=coded.code.replace(".", ""))
+        diagnoses = coded.group_by(v_id=coded.visit_occurrence_id).aggregate(
+            all_diagnoses=coded.code.group_concat(","),
+            primary_diagnosis=coded.code.min(
+                where=coded.condition_status_concept_id == PRIMARY_DIAGNOSIS
+            ),
+        )
+        joined = spells.left_join(diagnoses, spells.visit_occurrence_id == diagnoses.v_id)
+        return joined.select(
+            patient_id=joined.person_id.cast("int64"),
+            apcs_ident=joined.visit_occurrence_id.cast("int64"),
+            admission_date=joined.visit_start_date,
+            discharge_date=joined.visit_end_date,
+            primary_diagnosis=joined.primary_diagnosis,
+            all_diagnoses=joined.all_diagnoses,
+        )
+
+    def _vaccinations(self, con: ibis.BaseBackend) -> ir.Table:
+        drug = con.table("drug_exposure")
+        concept = con.table("concept")
+        cvx = concept.filter(concept.vocabulary_id == CVX)
+        source = cvx.select(src_id=cvx.concept_id, src_name=cvx.concept_name)
+        standard = cvx.select(std_id=cvx.concept_id, std_name=cvx.concept_name)
+        joined = drug.left_join(source, drug.drug_source_concept_id == source.src_id)
+        joined = joined.left_join(standard, joined.drug_concept_id == standard.std_id)
+        named = joined.mutate(name=ibis.coalesce(joined.src_name, joined.std_name))
+        named = named.filter(named.name.notnull())
+        return named.select(
+            patient_id=named.person_id.cast("int64"),
+            vaccination_id=named.drug_exposure_id.cast("int64"),
+            date=named.drug_exposure_start_date,
+            product_name=named.name,
+        )
 
 
 def _first_deaths(con: ibis.BaseBackend) -> ir.Table:
