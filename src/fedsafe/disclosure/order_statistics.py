@@ -44,8 +44,9 @@ def _tokens(column: str) -> list[str]:
 
 
 def statistic_of(column: str) -> str | None:
-    """Which order statistic a column's name says it holds: ``min``, ``max``, ``median`` or
-    ``pNN`` or ``mode``; None when its name says none. ``age_max``, ``max_bmi``, ``p90_cost``, ``median``."""
+    """Which order statistic a column's name says it holds: ``min``, ``max``, ``median``,
+    ``pNN`` or ``mode``; None when its name says none. ``age_max``, ``max_bmi``, ``p90_cost``,
+    ``median``, ``mode_x``."""
     for token in _tokens(column):
         for table in (_EXTREMES, _MEDIANS, _QUARTILES, _MODES):
             if token in table:
