@@ -157,6 +157,10 @@ def _with_policy(tmp_path: Path, lines: str) -> Path:
             DisclosurePolicy(rounding="midpoint", allow_zero_cells=True),
         ),
         ("minimum_count = 11\nmin_residual_df = 20\n", DisclosurePolicy(10, min_residual_df=20)),
+        (
+            "suppress_at_or_below = 7\nmin_observations_per_parameter = 20\n",
+            DisclosurePolicy(min_observations_per_parameter=20),
+        ),
     ],
 )
 def test_the_policy_table_makes_a_disclosure_policy(tmp_path, lines, expected) -> None:
@@ -175,6 +179,10 @@ def test_the_policy_table_makes_a_disclosure_policy(tmp_path, lines, expected) -
         ('rounding = "none"\nrounding_base = 5\n', "policy.rounding_base was given"),
         ("suppress_at_or_below = -1\n", "policy.suppress_at_or_below must be a whole number"),
         ("dominance_k = 150.0\n", "policy.dominance_k must be a number greater than 0"),
+        (
+            "min_observations_per_parameter = 0.5\n",
+            "policy.min_observations_per_parameter must be a number at least 1",
+        ),
         ('allow_zero_cells = "yes"\n', "policy.allow_zero_cells must be true or false"),
         ("supress_at_or_below = 7\n", "policy.supress_at_or_below is not a known key"),
         (

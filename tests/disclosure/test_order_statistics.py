@@ -150,3 +150,32 @@ def test_bad_values_are_refused_naming_the_item(tmp_path):
     with pytest.raises(TableError, match=r"values, item 1: expected a finite number, got nan"):
         safe_summary_table(["A", "A"], [1.0, float("nan")], tmp_path / "s.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "expected"),
+    [
+        # a bare mode: nothing shows the group's values are not all the same
+        (None, [("order_statistic", 1, "mode_score"), ("order_statistic", 2, "mode_score")]),
+        # the producer recorded which groups are all-equal: only that row fails
+        (
+            {
+                "columns": {"group": "label", "mode_score": "order_statistic"},
+                "rules_applied": [
+                    {
+                        "rule": "identical_values",
+                        "columns": ["mode_score"],
+                        "all_equal": [False, True],
+                    }
+                ],
+            },
+            [("identical_values", 2, "mode_score")],
+        ),
+    ],
+)
+def test_a_mode_fails_unless_identical_values_are_ruled_out(tmp_path, sidecar, expected):
+    """Attack (ACRO passes it): the mode of group b, whose members all scored 5, is every
+    member's score."""
+    path = write(tmp_path, "t.csv", "group,mode_score\na,2\nb,5\n", sidecar)
+    assert failures(check_output_file(path, POLICY)) == expected
+    assert statistic_of("modal_age") == "mode"

@@ -60,6 +60,13 @@ BAD_VALUES = [
     ({"dominance_k": 101}, "dominance_k must be a number greater than 0 and at most 100"),
     ({"p_percent": float("nan")}, "p_percent must be a number"),
     ({"min_residual_df": -3}, "min_residual_df must be a whole number >= 0"),
+    (
+        {"min_observations_per_parameter": 0.5},
+        "min_observations_per_parameter must be a number at least 1",
+    ),
+    ({"min_observations_per_parameter": "10"}, "min_observations_per_parameter must be a number"),
+    ({"min_observations_per_parameter": float("inf")}, "min_observations_per_parameter must be"),
+    ({"min_observations_per_parameter": True}, "min_observations_per_parameter must be a number"),
 ]
 
 

@@ -20,7 +20,7 @@ from fedsafe.disclosure.errors import OutputFileError, PolicyError, TableError
 from fedsafe.disclosure.findings import FileReport, Finding, Status
 from fedsafe.disclosure.magnitude import MagnitudeVerdict, check_magnitude_cell
 from fedsafe.disclosure.measures import protect_measure_table
-from fedsafe.disclosure.models import residual_df_problem
+from fedsafe.disclosure.models import describe_model, describe_model_size, residual_df_problem
 from fedsafe.disclosure.policy import DisclosurePolicy
 from fedsafe.disclosure.sidecar import Sidecar, read_sidecar, sidecar_path, write_sidecar
 
@@ -37,6 +37,8 @@ __all__ = [
     "TableError",
     "check_magnitude_cell",
     "check_output_file",
+    "describe_model",
+    "describe_model_size",
     "is_possible_protected_count",
     "output_files_in",
     "protect_count",

@@ -14,6 +14,10 @@ checks for that kind, and reports findings with the row and column of each probl
 * derived (a ratio of counts): must be null where a source count is suppressed, and for a
   recorded ``numerator / denominator`` must equal the ratio of the published counts;
 * residual_df: at least the policy's minimum;
+* model outputs (a sidecar ``model`` object, or columns of kind ``estimate`` or
+  ``residual_df``): residual degrees of freedom, observations per parameter and observations
+  in each category of the design (:mod:`fedsafe.disclosure.models`); a model output without a
+  ``model`` object needs review, since its design cannot be checked;
 * numbers the checker cannot classify, and columns a sidecar calls labels that hold only
   numbers (a sidecar must not be a way to switch checks off): needs review.
 
@@ -36,6 +40,7 @@ from fedsafe.disclosure.errors import OutputFileError
 from fedsafe.disclosure.findings import FileReport, Finding, Status
 from fedsafe.disclosure.full_cells import full_cells
 from fedsafe.disclosure.histogram import IMAGE_SUFFIXES, histogram_table, parse_histogram
+from fedsafe.disclosure.models import model_problems
 from fedsafe.disclosure.order_checks import (
     check_identical_values,
     check_order_statistic,
@@ -60,6 +65,7 @@ _RESIDUAL_DF_NAMES = frozenset({"df_resid", "residual_df", "df_residual", "resid
 _NUMBERS_ONLY = frozenset(
     {"count", "numeric", "residual_df", "order_statistic", "spread"}
 )  # inferred kinds with no text
+_MODEL_KINDS = frozenset({"estimate", "residual_df"})
 _INFERRED_NOTE = " (column kind inferred from its values; a sidecar can say what it holds)"
 
 
@@ -141,6 +147,7 @@ def check_output_file(path: Path, policy: DisclosurePolicy) -> FileReport:
         if check is not None:
             findings.extend(check(context))
         findings.extend(check_identical_values(context))
+    findings.extend(_check_model(sidecar, kinds, policy))
     findings.extend(_check_differencing(table, kinds))
     if not policy.allow_full_cells:
         findings.extend(full_cells(table, kinds))
@@ -517,6 +524,57 @@ def _check_residual_df(col: Column) -> list[Finding]:
     ]
 
 
+def _check_model(
+    sidecar: Sidecar | None, kinds: Mapping[str, tuple[str, bool]], policy: DisclosurePolicy
+) -> list[Finding]:
+    """A model output's design, from its sidecar's ``model`` object: residual degrees of
+    freedom, observations per parameter, observations per category. A file that looks like a
+    model output (estimate or residual-df columns) without one needs review: its design matrix
+    may have a category of one patient, and nothing in the file says."""
+    design = sidecar.model if sidecar is not None else None
+    if design is None:
+        model_columns = sorted(c for c, (kind, _) in kinds.items() if kind in _MODEL_KINDS)
+        if not model_columns:
+            return []
+        return [
+            Finding(
+                Status.NEEDS_REVIEW,
+                "model_design",
+                f"model output (column(s) {', '.join(map(repr, model_columns))}) without a "
+                "sidecar 'model' object, so its observations, parameters and observations per "
+                "category cannot be checked; write one with describe_model, or a person must "
+                "review it",
+            )
+        ]
+    problems = model_problems(design, policy)
+    if problems:
+        return [Finding(Status.FAIL, rule, reason) for rule, reason in problems]
+    return [
+        Finding(
+            Status.PASS,
+            "model_design",
+            f"{design.observations} observations, {design.parameters} parameters, "
+            f"{sum(len(levels) for levels in design.category_counts.values())} categories "
+            f"in {len(design.category_counts)} categorical term(s), each above "
+            f"{policy.suppress_at_or_below} (recorded in the sidecar)",
+        )
+    ]
+
+
+def _check_estimates(col: Column) -> list[Finding]:
+    """Estimates are as safe as the model they come from, which :func:`_check_model` checks;
+    the column itself says no more."""
+    if col.sidecar is not None and col.sidecar.model is not None:
+        return [
+            col.finding(
+                Status.PASS,
+                "model_estimates",
+                "estimates of the model its sidecar describes (checked as a model)",
+            )
+        ]
+    return []  # the file's model_design finding says what is missing
+
+
 def _check_unclassified(col: Column) -> list[Finding]:
     what = (
         "mixes numbers and text"
@@ -538,6 +596,7 @@ _CHECKS: dict[str, Callable[[Column], list[Finding]]] = {
     "magnitude": _check_magnitude,
     "derived": _check_derived,
     "residual_df": _check_residual_df,
+    "estimate": _check_estimates,
     "order_statistic": check_order_statistic,
     "spread": check_spread,
     "numeric": _check_unclassified,

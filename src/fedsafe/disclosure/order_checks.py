@@ -42,6 +42,14 @@ def check_order_statistic(col: Column) -> list[Finding]:
                 f"{where} is one patient's value (no patient lies beyond it); a minimum or "
                 "maximum never passes: publish a percentile made with the safe helpers"
             )
+        elif statistic == "mode":
+            if "identical_values" in col.recorded:
+                continue  # rows recorded as all-equal fail in check_identical_values
+            reason = (
+                f"{where}: a mode is the value its patients share, and nothing records whether "
+                "the group's values are all the same (then it is every member's value); make it "
+                "with a helper that records identical values, or review by hand"
+            )
         elif fewest is None:
             reason = (
                 f"{where}: nothing records how many patients lie on each side of it; it needs "

@@ -34,6 +34,7 @@ __all__ = [
 _EXTREMES = {"min": "min", "minimum": "min", "max": "max", "maximum": "max"}
 _MEDIANS = {"median": "median", "q2": "median", "p50": "median"}
 _QUARTILES = {"q1": "p25", "lq": "p25", "q3": "p75", "uq": "p75"}
+_MODES = {"mode": "mode", "modal": "mode"}
 _PERCENTILE = re.compile(r"^(?:p|pct|q|perc|percentile)(\d{1,2})$")
 SPREAD_NAMES = frozenset({"sd", "std", "stdev", "stddev", "iqr", "range", "var", "variance"})
 
@@ -43,10 +44,11 @@ def _tokens(column: str) -> list[str]:
 
 
 def statistic_of(column: str) -> str | None:
-    """Which order statistic a column's name says it holds: ``min``, ``max``, ``median`` or
-    ``pNN``; None when its name says none. ``age_max``, ``max_bmi``, ``p90_cost``, ``median``."""
+    """Which order statistic a column's name says it holds: ``min``, ``max``, ``median``,
+    ``pNN`` or ``mode``; None when its name says none. ``age_max``, ``max_bmi``, ``p90_cost``,
+    ``median``, ``mode_x``."""
     for token in _tokens(column):
-        for table in (_EXTREMES, _MEDIANS, _QUARTILES):
+        for table in (_EXTREMES, _MEDIANS, _QUARTILES, _MODES):
             if token in table:
                 return table[token]
         match = _PERCENTILE.match(token)

@@ -48,6 +48,10 @@ class DisclosurePolicy:
             contributors is less than ``p`` percent of the largest (the second-largest
             contributor could then estimate the largest to within ``p`` percent).
         min_residual_df: model outputs need at least this many residual degrees of freedom.
+        min_observations_per_parameter: model outputs need at least this many observations for
+            each fitted parameter (10, the common "ten per parameter" rule of thumb): a model
+            with nearly as many parameters as records comes close to restating them, even when
+            its residual degrees of freedom pass. 1 leaves only the residual-df rule.
         allow_zero_cells: publish zero counts. Off by default: a zero in a frequency table is
             class disclosure ("none of the men aged 45-49 had X" tells of every such man), so
             the checker fails unredacted zeros and producers redact them (the SDC Handbook and
@@ -65,6 +69,7 @@ class DisclosurePolicy:
     dominance_k: float = 90.0
     p_percent: float = 10.0
     min_residual_df: int = 10
+    min_observations_per_parameter: float = 10
     allow_zero_cells: bool = False
     allow_full_cells: bool = False
 
@@ -96,6 +101,7 @@ class DisclosurePolicy:
         _number(self, "dominance_k", above=0, at_most=100)
         _number(self, "p_percent", above=0, at_most=100)
         _whole(self, "min_residual_df", minimum=0)
+        _number(self, "min_observations_per_parameter", at_least=1)
 
     @property
     def base(self) -> int:
@@ -163,15 +169,29 @@ def _flag(policy: DisclosurePolicy, name: str) -> None:
         raise PolicyError(f"disclosure policy: {name} must be true or false, got {value!r}")
 
 
-def _number(policy: DisclosurePolicy, name: str, *, above: float, at_most: float) -> None:
+def _number(
+    policy: DisclosurePolicy,
+    name: str,
+    *,
+    above: float | None = None,
+    at_least: float | None = None,
+    at_most: float = math.inf,
+) -> None:
+    """A finite number in range: greater than ``above`` or at least ``at_least``, at most
+    ``at_most``."""
     value = getattr(policy, name)
+    if at_least is not None:
+        low, low_text = (lambda v: v >= at_least), f"at least {at_least}"
+    else:
+        low, low_text = (lambda v: above is None or v > above), f"greater than {above}"
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not math.isfinite(value)
-        or not above < value <= at_most
+        or not low(value)
+        or value > at_most
     ):
+        high_text = f" and at most {at_most}" if math.isfinite(at_most) else ""
         raise PolicyError(
-            f"disclosure policy: {name} must be a number greater than {above} and at most "
-            f"{at_most}, got {value!r}"
+            f"disclosure policy: {name} must be a number {low_text}{high_text}, got {value!r}"
         )

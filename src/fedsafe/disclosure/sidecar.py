@@ -20,11 +20,15 @@ Column kinds: ``count`` (numbers of patients or events), ``magnitude`` (sums of 
 such as total cost), ``derived`` (computed only from protected columns of the same file, such as
 a ratio), ``residual_df`` (a model's residual degrees of freedom), ``label`` (categories
 and keys; not checked), ``order_statistic`` (a minimum, maximum, median or percentile over
-patients), ``spread`` (an SD, IQR or range: 0 says every value in the group is the same).
+patients), ``spread`` (an SD, IQR or range: 0 says every value in the group is the same),
+``estimate`` (a model's coefficients, standard errors, p-values: checked through the sidecar's
+``model`` object, :mod:`fedsafe.disclosure.models`).
 
 Optional ``release`` (``{"filters": {...}}``: the population the table counts, read by the
 release ledger, :mod:`fedsafe.disclosure.ledger`) and ``histogram`` (the bins and protected
-counts behind an image, written by ``safe_histogram``; such a sidecar needs no ``columns``).
+counts behind an image, written by ``safe_histogram``; such a sidecar needs no ``columns``),
+and ``model`` (a fitted model's observations, parameters and observations per category of
+each categorical term, made by :func:`fedsafe.disclosure.models.describe_model`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from fedsafe.disclosure.errors import OutputFileError
+from fedsafe.disclosure.models import ModelDesign, parse_model_design
 
 __all__ = [
     "COLUMN_KINDS",
@@ -59,6 +64,7 @@ COLUMN_KINDS: tuple[str, ...] = (
     "label",
     "order_statistic",
     "spread",
+    "estimate",
 )
 RULE_NAMES: tuple[str, ...] = (
     "small_number_suppression",
@@ -69,7 +75,7 @@ RULE_NAMES: tuple[str, ...] = (
     "order_statistic",
     "identical_values",
 )
-_TOP_KEYS = (FORMAT_KEY, "columns", "rules_applied", "policy", "release", "histogram")
+_TOP_KEYS = (FORMAT_KEY, "columns", "rules_applied", "policy", "release", "histogram", "model")
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class Sidecar:
     path: Path | None = field(default=None, compare=False)
     release: Mapping[str, Any] | None = None
     histogram: Mapping[str, Any] | None = None
+    model: ModelDesign | None = None
 
     def rules_for(self, column: str) -> dict[str, Mapping[str, Any]]:
         """The recorded rules that name ``column``, by rule name."""
@@ -164,7 +171,7 @@ def parse_sidecar(document: object, path: Path) -> Sidecar:
             raise OutputFileError(
                 f"{path}: rules_applied[{i}] 'columns' must list columns named in 'columns'"
             )
-    for key in ("policy", "release", "histogram"):
+    for key in ("policy", "release", "histogram", "model"):
         if document.get(key) is not None and not isinstance(document[key], dict):
             raise OutputFileError(f"{path}: {key!r} must be an object")
     return Sidecar(
@@ -174,4 +181,5 @@ def parse_sidecar(document: object, path: Path) -> Sidecar:
         path=path,
         release=document.get("release"),
         histogram=document.get("histogram"),
+        model=parse_model_design(document["model"], path) if "model" in document else None,
     )
