@@ -42,9 +42,9 @@ EVENT_TABLES = {
 
 DEFINITION = f"""\
 from ehrql import create_dataset
-from ehrql.tables.core import ons_deaths
 from ehrql.tables.tpp import (
-    apcs, clinical_events, medications, patients, practice_registrations, vaccinations,
+    apcs, clinical_events, medications, ons_deaths, patients, practice_registrations,
+    vaccinations,
 )
 
 dataset = create_dataset()

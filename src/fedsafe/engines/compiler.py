@@ -131,6 +131,10 @@ class Compiler:
         self._group_deps: dict[GroupKey, list[qm.Node]] = {}
         self._group_of: dict[qm.Node, GroupKey] = {}
         self._pick_columns: dict[qm.Node, set[str]] = {}
+        # The columns read of each one-row-per-patient table: only those are selected, so a
+        # schema column a backend does not provide (e.g. tpp ons_deaths.place on an OMOP
+        # backend) is never asked for unless the definition reads it.
+        self._patient_columns: dict[qm.Node, set[str]] = {}
         self._value_tables: dict[qm.ValueSet, ir.Table] = {}
         # Codelist membership answered by a flags table joined onto a group's rows: the IN
         # node's flag column (present only in the tables of groups that joined it).
@@ -183,6 +187,10 @@ class Compiler:
                 node.source, qm.PickOneRowPerPatient
             ):
                 self._pick_columns.setdefault(node.source, set()).add(node.name)
+            if isinstance(node, qm.SelectColumn) and isinstance(
+                node.source, qm.SelectPatientTable | qm.InlinePatientTable
+            ):
+                self._patient_columns.setdefault(node.source, set()).add(node.name)
             if isinstance(node, qm.PickOneRowPerPatient) or (
                 isinstance(node, qm.Aggregate) and not _is_patient_exists(node)
             ):
@@ -265,10 +273,12 @@ class Compiler:
         for unit in units:
             per_interval = False
             if isinstance(unit, qm.SelectPatientTable | qm.InlinePatientTable):
+                used = self._patient_columns.get(unit, set())
+                read = [c for c in unit.schema.column_names if c in used]
                 unit_table = self._patient_table(unit).select(
-                    PATIENT_ID, *unit.schema.column_names, **{EXISTS: ibis.literal(True)}
+                    PATIENT_ID, *read, **{EXISTS: ibis.literal(True)}
                 )
-                unit_columns = {(unit, c): c for c in (*unit.schema.column_names, EXISTS)}
+                unit_columns = {(unit, c): c for c in (*read, EXISTS)}
             elif isinstance(unit, qm.CountEpisodes):
                 unit_table = self._episodes_table(unit)
                 unit_columns = {(unit, VALUE): VALUE}
