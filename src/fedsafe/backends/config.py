@@ -14,6 +14,14 @@ Operators write one TOML file per backend::
     minimum_count = 10                    # small-number suppression threshold
     rounding_base = 5
 
+    [agent]                               # optional: where `fedsafe agent run` keeps things
+    work_dir = "agent/work"               # per-job working copies (default shown)
+    high_store = "agent/high"             # every output, by workspace
+    medium_store = "agent/medium"         # moderately sensitive outputs: the airlock's folder
+    state = "agent/state.sqlite3"         # the agent's own record of its jobs
+
+Relative ``[agent]`` paths are read from the configuration file's folder.
+
 Secrets never live in the file: a password is written as ``${ENV_VAR}`` and read from the
 environment only when connecting, so the file can be shared, reviewed and committed. Every
 mistake is reported with the file and the key, and an unknown key is an error (a misspelt
@@ -32,7 +40,14 @@ import pydantic
 
 from fedsafe.errors import FedsafeError
 
-__all__ = ["BackendConfig", "BackendConfigError", "EngineConfig", "Policy", "load_config"]
+__all__ = [
+    "AgentPaths",
+    "BackendConfig",
+    "BackendConfigError",
+    "EngineConfig",
+    "Policy",
+    "load_config",
+]
 
 MAPPINGS = ("native", "omop")
 ENGINE_SCHEMES = ("duckdb", "sqlite", "postgresql", "postgres", "spark")
@@ -70,6 +85,34 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class AgentPaths:
+    """Where a backend's agent keeps its working copies, its two output stores and its state.
+
+    The medium-privacy store is laid out as the airlock's backend folder expects
+    (``workspaces/NAME/...`` with ``metadata/manifest.json``), so ``fedsafe airlock serve
+    --backend-dir MEDIUM_STORE`` reviews what the agent wrote there.
+    """
+
+    work_dir: Path
+    high_store: Path
+    medium_store: Path
+    state: Path
+
+
+AGENT_DEFAULTS = {
+    "work_dir": "agent/work",
+    "high_store": "agent/high",
+    "medium_store": "agent/medium",
+    "state": "agent/state.sqlite3",
+}
+
+
+def _agent_paths(folder: Path, given: dict[str, str]) -> AgentPaths:
+    values = {**AGENT_DEFAULTS, **given}
+    return AgentPaths(**{k: (folder / v).absolute() for k, v in values.items()})
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     name: str
     mapping: str
@@ -78,6 +121,7 @@ class BackendConfig:
     policy: Policy
     table_names: tuple[tuple[str, str], ...] = field(default=())
     path: Path | None = None
+    agent: AgentPaths = field(default_factory=lambda: _agent_paths(Path.cwd(), {}))
 
     def physical_name(self, logical: str) -> str:
         """The database's name for a logical table (native mapping; default: the same)."""
@@ -108,10 +152,18 @@ class _Policy(_Strict):
     rounding_base: int = pydantic.Field(default=5, ge=1)
 
 
+class _Agent(_Strict):
+    work_dir: str | None = pydantic.Field(default=None, min_length=1)
+    high_store: str | None = pydantic.Field(default=None, min_length=1)
+    medium_store: str | None = pydantic.Field(default=None, min_length=1)
+    state: str | None = pydantic.Field(default=None, min_length=1)
+
+
 class _File(_Strict):
     backend: _Backend
     engine: _Engine
     policy: _Policy = pydantic.Field(default_factory=_Policy)
+    agent: _Agent = pydantic.Field(default_factory=_Agent)
     tables: dict[str, str] = pydantic.Field(default_factory=dict)
 
 
@@ -179,6 +231,9 @@ def _build(path: Path, parsed: _File) -> BackendConfig:
         policy=Policy(parsed.policy.minimum_count, parsed.policy.rounding_base),
         table_names=tuple(sorted(parsed.tables.items())),
         path=path,
+        agent=_agent_paths(
+            path.parent, {k: v for k, v in parsed.agent.model_dump().items() if v is not None}
+        ),
     )
 
 
