@@ -102,6 +102,10 @@ def _on_backend(args: tuple[str, ...], config: Path) -> tuple[str, ...]:
             continue
         kept.append(arg)
     return (*kept, "--backend", str(config), *user)
+
+
+@dataclass
+class RunSummary:
     outcomes: list[Outcome] = field(default_factory=list)
 
     @property
