@@ -488,3 +488,6 @@ app.command("report-dataset")(report_dataset)
 app.add_typer(airlock_app)
 app.add_typer(cohort_app)
 app.add_typer(coordinator_app, name="coordinator")
+from fedsafe.cli.agent import agent_app  # noqa: E402
+
+app.add_typer(agent_app, name="agent")
