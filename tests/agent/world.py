@@ -27,7 +27,7 @@ SHARED_CODELIST = Path("/work/shared/data/codelists/nhsd-primary-care-domain-ref
 
 # Markers: none may ever reach the coordinator.
 PATIENT_VALUE = 8675.309  # one patient's HbA1c-like value, distinctive
-PATIENT_BIRTH = datetime.date(1931, 7, 13)
+PATIENT_BIRTH = datetime.date(1931, 7, 1)  # OMOP keeps the year and month
 LOG_MARKER = "LOGLINE-qz7-wombat"
 CONTENT_MARKER = "CONTENT-kx4-pelican"
 OUTPUT_NAME = "zebra_summary_m9"
