@@ -75,7 +75,7 @@ def test_one_request_to_all_runs_on_both_backends_and_leaks_nothing(coordinator_
         for agent in agents.values():
             agent.start()
         outputs = {name: agent.wait() for name, agent in agents.items()}
-        for name, (code, out) in outputs.items():
+        for code, out in outputs.values():
             assert code == 0, out
 
         # The public log, read without logging in, shows both backends succeeded.
@@ -102,8 +102,7 @@ def test_one_request_to_all_runs_on_both_backends_and_leaks_nothing(coordinator_
         (work / "analysis" / "leaky.py").write_text(LEAKY_ANALYSIS)
         yaml = (work / "project.yaml").read_text()
         (work / "project.yaml").write_text(
-            yaml
-            + "  leaky:\n    run: python:v1 analysis/leaky.py\n    needs: [generate_dataset]\n"
+            yaml + "  leaky:\n    run: python:v1 analysis/leaky.py\n    needs: [generate_dataset]\n"
             "    outputs:\n      moderately_sensitive:\n        x: output/never.csv\n"
         )
         from agent.world import git
@@ -166,5 +165,3 @@ def test_one_backends_token_cannot_read_or_change_the_others_jobs(coordinator_db
         assert query(database, "SELECT * FROM coordinator_job ORDER BY id") == before
     finally:
         server.stop()
-
-
