@@ -207,7 +207,13 @@ def staged_jobs(world: World, request_id: int) -> set[int]:
     }
 
 
+def phases(world: World) -> list[str]:
+    path = world.agent_dir / "state.sqlite3"
+    return [f"{r.job_id}:{r.phase}" for r in AgentState(path).all()] if path.exists() else []
+
+
 def restart_and_check(world: World, request_id: int) -> str:
+    print(f"request {request_id}: killed with the agent's jobs at {phases(world)}")
     staged = staged_jobs(world, request_id)
     code, out = world.agent().run(timeout=WAIT_LIMIT)
     assert code == 0, out
@@ -276,3 +282,33 @@ def test_a_coordinator_restart_mid_job_loses_nothing(world: World):
     code, out = agent.wait(timeout=WAIT_LIMIT)
     assert code == 0, out
     check_invariants(world, request_id, set())
+
+
+def test_a_lease_that_lapsed_while_the_agent_was_down_is_reported_not_run_again(
+    tmp_path, migrated_sqlite
+):
+    (tmp_path / "coordinator").mkdir()
+    shutil.copy(migrated_sqlite, tmp_path / "coordinator" / "coordinator.sqlite3")
+    database = f"sqlite:///{tmp_path / 'coordinator' / 'coordinator.sqlite3'}"
+    url, commit, _ = study_repo(tmp_path, SLOW_ANALYSE)
+    config = duckdb_backend(tmp_path / "north", "north")
+    tokens = seed_coordinator(database, ["north"], url)
+    server = LiveCoordinator(database, lease_seconds=3).start()
+    try:
+        world = World(database, server, config, tokens["north"], commit)
+        request_id = world.request()
+        agent = world.agent(FEDSAFE_AGENT_TEST_PAUSE="after_stored").start()
+        wait_for_line(agent.process, "paused at after_stored")
+        kill9(agent.process)
+        time.sleep(4)  # longer than the lease: the coordinator will offer the job again
+        out = restart_and_check(world, request_id)
+        assert "running action 'generate_dataset'" not in out
+        [(leases,)] = query(
+            database,
+            "SELECT count(*) FROM coordinator_auditevent WHERE kind = 'job.state' "
+            "AND json_extract(data, '$.after') = 'pending' AND target = ?",
+            f"job:{min(i for (i,) in query(database, 'SELECT id FROM coordinator_job'))}",
+        )
+        assert leases == 2  # created pending, and put back to pending when the lease lapsed
+    finally:
+        server.stop()

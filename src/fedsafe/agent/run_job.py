@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fedsafe.agent.client import AgentClient, ApiRefused, CoordinatorUnreachable
+from fedsafe.agent.client import AgentClient, ApiRefused
+from fedsafe.agent.heartbeat import Heartbeat
 from fedsafe.agent.safe import safe_summary
 from fedsafe.agent.state import AgentState, JobRecord
 from fedsafe.agent.stores import Stores, check_workspace_name
@@ -105,21 +106,24 @@ class JobRunner:
         """Take ``job`` (as the coordinator now has it, with our lease) to its final report."""
         assert job.lease_id is not None
         record = self.state.begin(job.id, job.lease_id, job.workspace, job.action)
-        pause_point("after_lease")
-        if record.phase in ("leased", "running"):
-            if job.state is JobState.CANCELLING:
-                record = self._decide(job.id, "cancelled", None, None, None)
-            else:
-                record = self._run(job, record)
-        if record.phase == "staged":
-            self.stores.commit(job.id, job.workspace, job.action, record.outputs, pause=pause_point)
-            pause_point("after_stored")
-            record = self._decide(job.id, "succeeded", 0, None, None)
+        with Heartbeat(self.client, job.id, job.lease_id, self.heartbeat_seconds, self.log) as beat:
+            pause_point("after_lease")
+            if record.phase in ("leased", "running"):
+                if job.state is JobState.CANCELLING:
+                    record = self._decide(job.id, "cancelled", None, None, None)
+                else:
+                    record = self._run(job, record, beat)
+            if record.phase == "staged":
+                self.stores.commit(
+                    job.id, job.workspace, job.action, record.outputs, pause=pause_point
+                )
+                pause_point("after_stored")
+                record = self._decide(job.id, "succeeded", 0, None, None)
         if record.phase == "done":
             self._report_final(job, record)
         shutil.rmtree(self.job_dir(job.id), ignore_errors=True)
 
-    def _run(self, job: JobOut, record: JobRecord) -> JobRecord:
+    def _run(self, job: JobOut, record: JobRecord, beat: Heartbeat) -> JobRecord:
         if job.state is JobState.LEASED:
             self._report(job, StateReport(lease_id=job.lease_id, state=JobState.RUNNING))
         record = self.state.start_attempt(job.id, _now())
@@ -148,7 +152,7 @@ class JobRunner:
             facts = safe_summary(exc, copy)
             self.log(f"job {job.id}: refused before running ({facts['error_class']})")
             return self._decide(job.id, "failed", None, facts["error_class"], facts["message"])
-        result = self._run_child(job, attempt, copy)
+        result = self._run_child(job, attempt, copy, beat)
         self.stores.keep_log(job.id, record.attempt, copy / "metadata" / f"{job.action}.log")
         if result is None:
             return self._decide(job.id, "cancelled", None, None, None)
@@ -167,7 +171,7 @@ class JobRunner:
         pause_point("after_staged")
         return record
 
-    def _run_child(self, job: JobOut, attempt: Path, copy: Path) -> dict | None:
+    def _run_child(self, job: JobOut, attempt: Path, copy: Path, beat: Heartbeat) -> dict | None:
         """Run the action in a child process; None if it was cancelled."""
         tmp = attempt / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
@@ -191,17 +195,10 @@ class JobRunner:
                 stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent,
             )
-            cancelled = False
-            last_beat = time.monotonic()
-            while child.poll() is None:
+            while child.poll() is None and not beat.stop_asked.is_set():
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    child.wait(timeout=0.5)
-                if time.monotonic() - last_beat >= self.heartbeat_seconds:
-                    last_beat = time.monotonic()
-                    if self._cancel_requested(job):
-                        cancelled = True
-                        break
-            if cancelled:
+                    child.wait(timeout=0.2)
+            if child.poll() is None:
                 self.log(f"job {job.id}: cancelled; stopping the action")
                 _kill_group(child)
                 kill_processes_in(attempt)
@@ -216,18 +213,6 @@ class JobRunner:
                 "message": "the action's process ended without a result; its log stays in "
                 "the backend",
             }
-
-    def _cancel_requested(self, job: JobOut) -> bool:
-        short = AgentClient(self.client.base_url, self.client.token, give_up_after=5)
-        try:
-            return short.heartbeat(job.id, job.lease_id or "").cancel_requested
-        except CoordinatorUnreachable:
-            return False  # keep going; the next heartbeat may get through
-        except ApiRefused as exc:
-            self.log(f"job {job.id}: heartbeat refused ({exc.status}); stopping the action")
-            return True
-        finally:
-            short.close()
 
     # --- decisions and reports ----------------------------------------------------------------
 
