@@ -124,7 +124,7 @@ def test_safe_summaries_carry_no_message_and_fit_the_report():
     StateReport(lease_id="x", state="failed", **needs)
 
 
-def test_the_client_gives_up_only_when_told_and_says_where_it_tried():
+def test_the_client_retries_with_growing_pauses_and_gives_up_only_when_told():
     import socket
 
     from fedsafe.agent.client import AgentClient, CoordinatorUnreachable
@@ -133,9 +133,35 @@ def test_the_client_gives_up_only_when_told_and_says_where_it_tried():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again at once: nothing listens there
     pauses: list[float] = []
-    client = AgentClient(
-        f"http://127.0.0.1:{port}", "fsb_x", give_up_after=0.5, sleep=pauses.append
-    )
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 6:
+            raise Crash("enough")
+
+    patient = AgentClient(f"http://127.0.0.1:{port}", "fsb_x", sleep=sleep)  # never gives up
+    with pytest.raises(Crash):
+        patient.jobs()
+    assert pauses == [0.2, 0.4, 0.8, 1.6, 3.2, 5.0]
+    hasty = AgentClient(f"http://127.0.0.1:{port}", "fsb_x", give_up_after=0, sleep=sleep)
     with pytest.raises(CoordinatorUnreachable, match=str(port)):
-        client.jobs()
-    assert pauses[:4] == [0.2, 0.4, 0.8, 1.6]  # it retried, pausing longer each time
+        hasty.jobs()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ext::sh -c touch% /tmp/fedsafe-pwned-%S", "--upload-pack=touch /tmp/fedsafe-pwned"],
+)
+def test_a_checkout_never_runs_commands_from_a_url(tmp_path, url):
+    from fedsafe.agent.workspace import WorkspaceFetchError, check_out
+
+    with pytest.raises(WorkspaceFetchError):
+        check_out(url, "main", "a" * 40, tmp_path / "copy")
+    assert not list(Path("/tmp").glob("fedsafe-pwned*"))
+
+
+def test_a_short_commit_id_is_refused_before_fetching(tmp_path):
+    from fedsafe.agent.workspace import WorkspaceFetchError, check_out
+
+    with pytest.raises(WorkspaceFetchError, match="full 40-character"):
+        check_out("file:///nowhere", "main", "abc123", tmp_path / "copy")

@@ -115,3 +115,29 @@ def test_env_references_expand_only_from_the_environment() -> None:
 def test_redact_hides_passwords() -> None:
     assert redact("postgresql://u:s3cret@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert redact("duckdb:///x.duckdb") == "duckdb:///x.duckdb"
+
+
+def test_the_agent_folders_default_beside_the_file_and_may_be_set(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert config.agent.work_dir == tmp_path / "agent" / "work"
+    assert config.agent.medium_store == tmp_path / "agent" / "medium"
+    custom = GOOD + '\n[agent]\nhigh_store = "/srv/high"\nstate = "s/agent.sqlite3"\n'
+    config = load_config(write(tmp_path, custom))
+    assert config.agent.high_store == Path("/srv/high")
+    assert config.agent.state == tmp_path / "s" / "agent.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("agent", "expected"),
+    [
+        ('medium_store = "agent/high/medium"', "agent.high_store and agent.medium_store overlap"),
+        ('work_dir = "agent/medium"', "agent.work_dir and agent.medium_store overlap"),
+        ('high_store = "x"\nmedium_store = "x"', "agent.high_store and agent.medium_store overlap"),
+        ('hgh_store = "x"', "agent.hgh_store is not a known key"),
+    ],
+)
+def test_agent_folders_that_overlap_or_are_misspelt_are_refused(
+    tmp_path: Path, agent: str, expected: str
+) -> None:
+    with pytest.raises(BackendConfigError, match=expected):
+        load_config(write(tmp_path, GOOD + "\n[agent]\n" + agent + "\n"))

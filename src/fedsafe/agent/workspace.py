@@ -20,6 +20,14 @@ __all__ = ["WorkspaceFetchError", "check_out"]
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _GIT_TIMEOUT = 600
+# Only these transports, whatever URL the coordinator sends: never ext:: (which runs commands).
+_PROTOCOLS = (
+    "-c",
+    "protocol.allow=never",
+    *("-c", "protocol.https.allow=always"),
+    *("-c", "protocol.ssh.allow=always"),
+    *("-c", "protocol.file.allow=always"),
+)
 
 
 class WorkspaceFetchError(FedsafeError):
@@ -55,7 +63,17 @@ def check_out(repo_url: str, branch: str, commit: str, target: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    cloned = _git("clone", "--quiet", "--no-checkout", "--branch", branch, repo_url, str(target))
+    cloned = _git(
+        *_PROTOCOLS,
+        "clone",
+        "--quiet",
+        "--no-checkout",
+        "--branch",
+        branch,
+        "--",
+        repo_url,
+        str(target),
+    )
     if cloned.returncode != 0:
         raise WorkspaceFetchError(
             f"could not clone branch {branch!r} of {repo_url}: {cloned.stderr.strip()[:300]}"

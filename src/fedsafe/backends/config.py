@@ -107,9 +107,21 @@ AGENT_DEFAULTS = {
 }
 
 
-def _agent_paths(folder: Path, given: dict[str, str]) -> AgentPaths:
+def _agent_paths(folder: Path, given: dict[str, str], source: Path | None = None) -> AgentPaths:
     values = {**AGENT_DEFAULTS, **given}
-    return AgentPaths(**{k: (folder / v).absolute() for k, v in values.items()})
+    paths = {k: (folder / v).absolute() for k, v in values.items()}
+    # Outputs of different privacy must never share a folder: the airlock reads the medium
+    # store whole, so the high store (or the working copies) inside it would expose them.
+    folders = ("work_dir", "high_store", "medium_store")
+    for i, first in enumerate(folders):
+        for second in folders[i + 1 :]:
+            a, b = paths[first], paths[second]
+            if a == b or a.is_relative_to(b) or b.is_relative_to(a):
+                raise BackendConfigError(
+                    f"{source or folder}: agent.{first} and agent.{second} overlap "
+                    f"({a} and {b}); give each its own folder"
+                )
+    return AgentPaths(**paths)
 
 
 @dataclass(frozen=True)
@@ -232,7 +244,9 @@ def _build(path: Path, parsed: _File) -> BackendConfig:
         table_names=tuple(sorted(parsed.tables.items())),
         path=path,
         agent=_agent_paths(
-            path.parent, {k: v for k, v in parsed.agent.model_dump().items() if v is not None}
+            path.parent,
+            {k: v for k, v in parsed.agent.model_dump().items() if v is not None},
+            path,
         ),
     )
 
