@@ -229,6 +229,47 @@ def test_a_commit_not_on_the_workspace_branch_is_refused(world: World):
     assert not (config.parent / "agent/high/workspaces").exists()
 
 
+def test_a_project_yaml_that_does_not_validate_fails_the_job_with_a_safe_summary(world: World):
+    config, token = world.backend("picky")
+    git("checkout", "-q", "-b", "broken", cwd=world.work)
+    (world.work / "project.yaml").write_text(
+        PROJECT.replace("python:v1 analysis/analyse.py", "stata:v1 analysis/analyse.do")
+    )
+    git("commit", "-qam", "broken project", cwd=world.work)
+    git("push", "-q", world.url.removeprefix("file://"), "broken", cwd=world.work)
+    broken = git("rev-parse", "HEAD", cwd=world.work).strip()
+    git("checkout", "-q", "main", cwd=world.work)
+    in_coordinator(
+        world.database,
+        "ws = Workspace.objects.get(name='hba1c')\n"
+        "rita = User.objects.get(username='rita')\n"
+        "create_workspace(rita, ws.project, 'broken', ws.repo_url, 'broken')\n"
+        "result = 0",
+    )
+    request_id = in_coordinator(
+        world.database,
+        f"""
+spec = RequestSpec(actions=["generate_dataset"], backends=["picky"], reason="testing",
+                   commit={broken!r})
+result = create_job_request(User.objects.get(username="rita"),
+                            Workspace.objects.get(name="broken"), spec).pk
+""",
+    )
+    code, out = world.agent(config, token).run()
+    assert code == 0, out
+    assert world.jobs(request_id) == [
+        (
+            "generate_dataset",
+            "failed",
+            None,
+            "fedsafe.pipeline.errors.ProjectError",
+            "``project.yaml`` is not a valid pipeline; the message says where and what was "
+            "expected.",
+        )
+    ]
+    assert not (config.parent / "agent/high/workspaces").exists()
+
+
 def test_an_action_whose_needs_never_ran_here_fails_naming_what_must_run_first(world: World):
     config, token = world.backend("fresh")
     request_id = world.request(["analyse"], "fresh")
