@@ -106,6 +106,10 @@ class JobRunner:
         """Take ``job`` (as the coordinator now has it, with our lease) to its final report."""
         assert job.lease_id is not None
         record = self.state.begin(job.id, job.lease_id, job.workspace, job.action)
+        if self.job_dir(job.id).exists():
+            # An attempt cut short by a crash may have left its action running: stop it first,
+            # whatever happens to the job next.
+            kill_processes_in(self.job_dir(job.id))
         with Heartbeat(self.client, job.id, job.lease_id, self.heartbeat_seconds, self.log) as beat:
             pause_point("after_lease")
             if record.phase in ("leased", "running"):
@@ -130,8 +134,6 @@ class JobRunner:
         self.log(f"job {job.id}: running action {job.action!r} (attempt {record.attempt})")
         pause_point("after_running")
         folder = self.job_dir(job.id)
-        if folder.exists():
-            kill_processes_in(folder)  # an attempt cut short may have left its action running
         shutil.rmtree(folder, ignore_errors=True)
         self.stores.discard_staging(job.id)
         attempt = folder / f"attempt-{record.attempt}"
