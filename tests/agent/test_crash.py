@@ -41,7 +41,7 @@ from agent.world import (
     study_repo,
 )
 from agent.world import request as make_request
-from coordinator.live import LiveCoordinator, query
+from coordinator.live import LiveCoordinator, in_coordinator, query
 from fedsafe.agent.state import AgentState
 
 pytestmark = pytest.mark.slow
@@ -312,3 +312,38 @@ def test_a_lease_that_lapsed_while_the_agent_was_down_is_reported_not_run_again(
         assert leases == 2  # created pending, and put back to pending when the lease lapsed
     finally:
         server.stop()
+
+
+def test_killed_mid_action_then_cancelled_while_down_it_stops_and_reports_cancelled(
+    world: World,
+):
+    request_id = world.request()
+    agent = world.agent().start()
+    wait_for_file(
+        "work/job-*/attempt-*/tmp/*/workspace/started.flag", world.agent_dir, agent.process
+    )
+    kill9(agent.process)
+    assert processes_in(world.agent_dir / "work")  # the action outlived the agent
+    in_coordinator(
+        world.database,
+        f"result = cancel_request(User.objects.get(username='rita'), "
+        f"JobRequest.objects.get(pk={request_id}))",
+    )
+    code, out = world.agent().run(timeout=WAIT_LIMIT)
+    assert code == 0, out
+    jobs = query(
+        world.database,
+        "SELECT id, action, state FROM coordinator_job WHERE job_request_id = ? ORDER BY id",
+        request_id,
+    )
+    assert [(a, s) for _, a, s in jobs] == [
+        ("generate_dataset", "succeeded"),
+        ("analyse", "cancelled"),
+    ]
+    assert processes_in(world.agent_dir) == []
+    manifest = json.loads(
+        (world.agent_dir / "high/workspaces/hba1c/metadata/manifest.json").read_text()
+    )
+    assert manifest["actions"]["analyse"]["fingerprint"] != f"job-{jobs[1][0]}"
+    work = world.agent_dir / "work"
+    assert not work.exists() or list(work.iterdir()) == []

@@ -31,11 +31,12 @@ from fedsafe.agent.client import AgentClient, ApiRefused
 from fedsafe.agent.heartbeat import Heartbeat
 from fedsafe.agent.safe import safe_summary
 from fedsafe.agent.state import AgentState, JobRecord
-from fedsafe.agent.stores import Stores, check_workspace_name
+from fedsafe.agent.stores import StoreError, Stores, check_workspace_name
 from fedsafe.agent.workspace import check_out
 from fedsafe.agent_protocol.messages import JobOut, StateReport
 from fedsafe.agent_protocol.states import JobState
 from fedsafe.backends.config import _ENV_REFERENCE, BackendConfig
+from fedsafe.errors import FedsafeError
 from fedsafe.pipeline.manifest import Manifest
 
 __all__ = ["JobRunner", "kill_processes_in"]
@@ -118,11 +119,16 @@ class JobRunner:
                 else:
                     record = self._run(job, record, beat)
             if record.phase == "staged":
-                self.stores.commit(
-                    job.id, job.workspace, job.action, record.outputs, pause=pause_point
-                )
-                pause_point("after_stored")
-                record = self._decide(job.id, "succeeded", 0, None, None)
+                try:
+                    self.stores.commit(
+                        job.id, job.workspace, job.action, record.outputs, pause=pause_point
+                    )
+                except StoreError as exc:  # a staged file vanished: say so, never pretend
+                    facts = safe_summary(exc, self.job_dir(job.id))
+                    record = self._decide(job.id, "failed", 0, **facts)
+                else:
+                    pause_point("after_stored")
+                    record = self._decide(job.id, "succeeded", 0, None, None)
         if record.phase == "done":
             self._report_final(job, record)
         shutil.rmtree(self.job_dir(job.id), ignore_errors=True)
@@ -166,8 +172,13 @@ class JobRunner:
                 result.get("error_class"),
                 result.get("message"),
             )
-        manifest = Manifest.load(copy)
-        facts = self.stores.stage(job.id, copy, manifest.outputs_of(job.action))
+        try:
+            outputs = Manifest.load(copy).outputs_of(job.action)
+            facts = self.stores.stage(job.id, copy, outputs)
+        except (OSError, FedsafeError) as exc:  # e.g. a full disk: the job fails, cleanly
+            self.stores.discard_staging(job.id)
+            summary = safe_summary(exc, copy)
+            return self._decide(job.id, "failed", 0, **summary)
         record = self.state.update(job.id, phase="staged", outputs=facts, exit_code=0)
         self.log(f"job {job.id}: action succeeded; {len(facts)} outputs staged")
         pause_point("after_staged")
