@@ -508,3 +508,6 @@ app.add_typer(coordinator_app, name="coordinator")
 from fedsafe.cli.crate import crate_app  # noqa: E402
 
 app.add_typer(crate_app)
+from fedsafe.cli.agent import agent_app  # noqa: E402
+
+app.add_typer(agent_app, name="agent")
