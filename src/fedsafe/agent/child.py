@@ -21,14 +21,17 @@ __all__ = ["main"]
 
 def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    from fedsafe.backends.config import load_config
     from fedsafe.pipeline.runner import DataSource, run_one_action
 
     workspace = Path(spec["workspace"])
     source = None
-    if spec.get("backend_config"):
-        env = tuple((k, os.environ[k]) for k in spec.get("env_names", []) if k in os.environ)
-        source = DataSource(Path(spec["backend_config"]), env)
     try:
+        if spec.get("backend_config"):
+            env = tuple((k, os.environ[k]) for k in spec.get("env_names", []) if k in os.environ)
+            config = Path(spec["backend_config"])
+            # The backend's [limits] apply to every action it runs.
+            source = DataSource(config, env, load_config(config).limits)
         outcome = run_one_action(workspace, spec["action"], source)
     except Exception as exc:
         result = {"status": "failed", "exit_code": None, **safe_summary(exc, workspace)}

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from fedsafe.errors import FedsafeError
+from fedsafe.executors.limits import ResourceLimits
 from fedsafe.executors.local import ActionJob, run_action
 from fedsafe.executors.runtimes.resolve import runtime_id
 from fedsafe.pipeline.errors import ProjectError
@@ -68,13 +69,15 @@ class DataSource:
 
     ``config`` is the backend's TOML file, given to ``generate-dataset`` as ``--backend`` in
     place of any dummy-data option; ``env`` holds the variables its engine URL refers to
-    (``${DB_PASSWORD}``), set in that action's environment only. Analysis actions never see
-    either: their environment is built from an allow-list and they read only their own
-    scratch folder.
+    (``${DB_PASSWORD}``), handed to the executor as the job's ``dataset_env``, which it sets
+    for fedsafe's own runtime only. Analysis actions never see either: their environment is
+    built from an allow-list and they read only their own scratch folder. ``limits`` are the
+    backend's ``[limits]``, applied to every action it runs, dataset or analysis.
     """
 
     config: Path
     env: tuple[tuple[str, str], ...] = ()
+    limits: ResourceLimits = field(default_factory=ResourceLimits)
 
 
 # generate-dataset options naming where data comes from; on a backend its database is the only
@@ -302,7 +305,6 @@ def _run_one(
                 "use generate-dataset and compute measures in an analysis action",
             )
         args = _on_backend(args, data_source.config)
-        extra_env += list(data_source.env)
     job = ActionJob(
         name=action.name,
         runtime=action.run.runtime,
@@ -315,6 +317,8 @@ def _run_one(
         workspace=workspace,
         log_path=workspace / log_path,
         extra_env=tuple(extra_env),
+        dataset_env=tuple(data_source.env) if data_source and action.run.is_dataset else (),
+        limits=data_source.limits if data_source else ResourceLimits(),
     )
     result = run_action(job)
     seconds = time.monotonic() - started
