@@ -167,9 +167,9 @@ def make_populations(workdir: Path) -> dict[str, Path]:
     sys.path.insert(0, str(REPO / "benchmarks"))
     import ibis
     import pyarrow.parquet as pq
-    from synthetic_core import generate, write_duckdb
 
     from fedsafe.backends.mappings.omop_writer import to_omop
+    from synthetic_core import generate, write_duckdb
 
     databases = {}
     for name, engine, seed, patients in BACKENDS:
@@ -234,7 +234,11 @@ def airlock_config(medium: Path, backend: str, coordinator: str, token: str) -> 
     people = "".join(
         f'[users.{who}]\npassword_hash = "{secret}"\nroles = ["{role}"]\n'
         f'workspaces = ["{WORKSPACE}"]\n\n'
-        for who, role in (("rita", "researcher"), ("carl", "output_checker"), ("cora", "output_checker"))
+        for who, role in (
+            ("rita", "researcher"),
+            ("carl", "output_checker"),
+            ("cora", "output_checker"),
+        )
     )
     (folder / "config.toml").write_text(
         f'[airlock]\nbackend = "{backend}"\nauto_release = true\n'
@@ -269,7 +273,9 @@ def post_form(client: httpx.Client, page_path: str, path: str, data: dict) -> ht
     answer = client.post(path, data={**data, "csrfmiddlewaretoken": token})
     if answer.status_code >= 400:
         text = re.sub(r"<[^>]+>", " ", answer.text)
-        raise ValueError(f"POST {path} answered {answer.status_code}: {' '.join(text.split())[:300]}")
+        raise ValueError(
+            f"POST {path} answered {answer.status_code}: {' '.join(text.split())[:300]}"
+        )
     return answer
 
 
@@ -300,8 +306,9 @@ def run_federation(
     for port in (coordinator_port, *airlock_ports):
         if port and not port_free(port):
             raise DemoError(
-                "ports", f"port {port} is taken; stop what uses it or choose other ports "
-                "(--coordinator-port, --airlock-ports)"
+                "ports",
+                f"port {port} is taken; stop what uses it or choose other ports "
+                "(--coordinator-port, --airlock-ports)",
             )
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -324,7 +331,7 @@ def _run(fed: Federation, steps: Steps, env: dict[str, str], c_port: int, a_port
     steps.progress(f"1/9 making two synthetic populations ({sizes})")
     try:
         databases = make_populations(root)
-    except Exception as exc:  # noqa: BLE001 - reported with its step
+    except Exception as exc:
         raise DemoError("populations", f"{type(exc).__name__}: {exc}") from exc
 
     steps.progress("2/9 putting the study in a git repository (the workspace's code)")
@@ -335,16 +342,30 @@ def _run(fed: Federation, steps: Steps, env: dict[str, str], c_port: int, a_port
     (root / "coordinator").mkdir()
     db = ["--database", fed.database]
     c_env = {**env, "FEDSAFE_COORDINATOR_SECRET_KEY": "demo-only-secret-" + os.urandom(24).hex()}
-    steps.run("coordinator-setup", [FEDSAFE, "coordinator", "createuser", "rita",
-                                    "--password-stdin", *db], stdin=PASSWORD + "\n", env=c_env)
+    steps.run(
+        "coordinator-setup",
+        [FEDSAFE, "coordinator", "createuser", "rita", "--password-stdin", *db],
+        stdin=PASSWORD + "\n",
+        env=c_env,
+    )
     tokens = {}
     for name, *_ in BACKENDS:
-        tokens[name] = steps.run(
-            "coordinator-setup", [FEDSAFE, "coordinator", "add-backend", name, *db], env=c_env
-        ).strip().splitlines()[-1]
-    user_token = steps.run(
-        "coordinator-setup", [FEDSAFE, "coordinator", "issue-user-token", "rita", *db], env=c_env
-    ).strip().splitlines()[-1]
+        tokens[name] = (
+            steps.run(
+                "coordinator-setup", [FEDSAFE, "coordinator", "add-backend", name, *db], env=c_env
+            )
+            .strip()
+            .splitlines()[-1]
+        )
+    user_token = (
+        steps.run(
+            "coordinator-setup",
+            [FEDSAFE, "coordinator", "issue-user-token", "rita", *db],
+            env=c_env,
+        )
+        .strip()
+        .splitlines()[-1]
+    )
     process, log = steps.start(
         "coordinator",
         [FEDSAFE, "coordinator", "serve", "--port", str(c_port), *db, "--lease-seconds", "300"],
@@ -385,9 +406,16 @@ def _run(fed: Federation, steps: Steps, env: dict[str, str], c_port: int, a_port
             rf'<option value="(\d+)"[^>]*>\s*{re.escape(PROJECT)}', web.get("/").text
         ).group(1)
         post_form(
-            web, "/", "/",
-            {"form": "workspace", "project": project_id, "name": WORKSPACE,
-             "repo_url": repo_url, "branch": "main"},
+            web,
+            "/",
+            "/",
+            {
+                "form": "workspace",
+                "project": project_id,
+                "name": WORKSPACE,
+                "repo_url": repo_url,
+                "branch": "main",
+            },
         )
         task = httpx.post(
             f"{fed.coordinator_url}/ga4gh/tes/v1/tasks",
@@ -399,8 +427,12 @@ def _run(fed: Federation, steps: Steps, env: dict[str, str], c_port: int, a_port
                     {"image": "fedsafe:v1", "command": ["generate_dataset"]},
                     {"image": "python:v1", "command": ["summarise"]},
                 ],
-                "tags": {"project": PROJECT, "workspace": WORKSPACE, "backends": "all",
-                         "commit": commit},
+                "tags": {
+                    "project": PROJECT,
+                    "workspace": WORKSPACE,
+                    "backends": "all",
+                    "commit": commit,
+                },
             },
             timeout=120,
         )
@@ -416,8 +448,18 @@ def _run(fed: Federation, steps: Steps, env: dict[str, str], c_port: int, a_port
     for name, *_ in BACKENDS:
         agents[name] = steps.start(
             f"agent-{name}",
-            [FEDSAFE, "agent", "run", "--backend", str(configs[name]), "--coordinator",
-             fed.coordinator_url, "--poll-seconds", "0.5", "--once"],
+            [
+                FEDSAFE,
+                "agent",
+                "run",
+                "--backend",
+                str(configs[name]),
+                "--coordinator",
+                fed.coordinator_url,
+                "--poll-seconds",
+                "0.5",
+                "--once",
+            ],
             env={**env, "FEDSAFE_AGENT_TOKEN": tokens[name]},
         )
     for name, (process, log) in agents.items():
@@ -431,8 +473,11 @@ def _run(fed: Federation, steps: Steps, env: dict[str, str], c_port: int, a_port
     page = httpx.get(f"{fed.coordinator_url}/jobs/{fed.request_id}/", timeout=60).text
     states = re.findall(r'<td class="state">([^<]+)</td>', page)
     if not states or any(s != "succeeded" for s in states):
-        raise DemoError("agents", f"the request's jobs ended {states}; see the agents' logs",
-                        steps.log("agent-north"))
+        raise DemoError(
+            "agents",
+            f"the request's jobs ended {states}; see the agents' logs",
+            steps.log("agent-north"),
+        )
     steps.progress(f"    {len(states)} jobs succeeded (public log: {fed.coordinator_url}/jobs/)")
 
     steps.progress("7/9 releasing through each backend's airlock")
@@ -445,8 +490,12 @@ def _run(fed: Federation, steps: Steps, env: dict[str, str], c_port: int, a_port
     steps.progress("8/9 waiting for the coordinator's automatic combine; publishing the dashboard")
     try:
         wait_for_combine(fed, web)
-        post_form(web, f"/workspaces/{WORKSPACE}/results/", f"/workspaces/{WORKSPACE}/dashboard/",
-                  {"publish": "1", "title": "Diabetes by age band, two backends combined"})
+        post_form(
+            web,
+            f"/workspaces/{WORKSPACE}/results/",
+            f"/workspaces/{WORKSPACE}/dashboard/",
+            {"publish": "1", "title": "Diabetes by age band, two backends combined"},
+        )
     except (ValueError, httpx.HTTPError) as exc:
         raise DemoError("combine", str(exc), steps.log("coordinator")) from exc
     fed.dashboard_url = f"{fed.coordinator_url}/dashboards/{WORKSPACE}/"
@@ -465,28 +514,58 @@ def release(fed: Federation, steps: Steps, name: str) -> None:
     sidecars = [t + ".disclosure.json" for t in tables]
     requests = {}
     for kind, files, context, controls in (
-        ("tables", tables, "Diabetes by age band: a crosstab and an estimates file",
-         "Made by fedsafe's safe helpers: counts of 7 or less suppressed, the rest rounded to 5"),
-        ("sidecars", sidecars, "The disclosure records of the two tables (needed to pool them)",
-         "Column kinds and rules only; no counts"),
+        (
+            "tables",
+            tables,
+            "Diabetes by age band: a crosstab and an estimates file",
+            "Made by fedsafe's safe helpers: counts of 7 or less suppressed, the rest rounded to 5",
+        ),
+        (
+            "sidecars",
+            sidecars,
+            "The disclosure records of the two tables (needed to pool them)",
+            "Column kinds and rules only; no counts",
+        ),
     ):
-        answer = post_form(rita, listing, listing, {
-            "files": files, "group": kind, "context": context, "controls": controls,
-            "kind": "output"})
+        answer = post_form(
+            rita,
+            listing,
+            listing,
+            {
+                "files": files,
+                "group": kind,
+                "context": context,
+                "controls": controls,
+                "kind": "output",
+            },
+        )
         request_id = answer.url.path.rstrip("/").split("/")[-1]
         post_form(rita, f"/requests/{request_id}/", f"/requests/{request_id}/submit", {})
         requests[kind] = request_id
     # The tables: approved by the airlock's safe-by-construction policy; uploaded by the CLI.
-    out = steps.run(f"release-{name}", [FEDSAFE, "airlock", "release", "--backend-dir",
-                                        str(fed.backend_dirs[name]), requests["tables"]])
+    out = steps.run(
+        f"release-{name}",
+        [
+            FEDSAFE,
+            "airlock",
+            "release",
+            "--backend-dir",
+            str(fed.backend_dirs[name]),
+            requests["tables"],
+        ],
+    )
     steps.progress(f"    {name}: tables released automatically ({out.strip()})")
     # The sidecars: two checkers vote on every file, then one approves and releases.
     checkers = {who: login(url, "/login", who) for who in ("carl", "cora")}
     page = f"/requests/{requests['sidecars']}/"
     for client in checkers.values():
         for path in sidecars:
-            post_form(client, page, page + "vote", {"path": path, "vote": "approve",
-                                                    "comment": "records only, fine"})
+            post_form(
+                client,
+                page,
+                page + "vote",
+                {"path": path, "vote": "approve", "comment": "records only, fine"},
+            )
     post_form(checkers["carl"], page, page + "approve", {})
     final = post_form(checkers["carl"], page, page + "release", {})
     if "released" not in final.text:
@@ -520,8 +599,12 @@ def static_copy(dashboard_url: str, folder: Path) -> Path:
         number = re.search(r"/files/(\d+)", link).group(1)
         answer = httpx.get(origin + link, timeout=60)
         kind = answer.headers.get("content-type", "").split(";")[0]
-        suffix = {"image/png": ".png", "image/svg+xml": ".svg", "text/csv": ".csv",
-                  "application/json": ".json"}.get(kind, ".txt")
+        suffix = {
+            "image/png": ".png",
+            "image/svg+xml": ".svg",
+            "text/csv": ".csv",
+            "application/json": ".json",
+        }.get(kind, ".txt")
         name = f"files/{number}{suffix}"
         (folder / "files").mkdir(exist_ok=True)
         (folder / name).write_bytes(answer.content)
