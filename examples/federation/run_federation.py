@@ -634,7 +634,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  Combined dashboard (public): {fed.dashboard_url}\n"
         f"  Static copy:                 {fed.static_copy}\n"
         f"  Public jobs log:             {fed.coordinator_url}/jobs/\n"
-        f"  Coordinator (rita / {PASSWORD}): {fed.coordinator_url}/workspaces/{WORKSPACE}/results/\n"
+        f"  Results (rita / {PASSWORD}):\n"
+        f"    {fed.coordinator_url}/workspaces/{WORKSPACE}/results/\n"
         + "".join(f"  {n}'s airlock: {u}/\n" for n, u in fed.airlock_urls.items())
         + f"  Logs: {fed.workdir / 'logs'}",
         flush=True,
