@@ -72,6 +72,7 @@ class Federation:
     coordinator_url: str = ""
     database: str = ""
     airlock_urls: dict[str, str] = field(default_factory=dict)
+    release_requests: dict[str, dict[str, str]] = field(default_factory=dict)  # airlock ids
     backend_dirs: dict[str, Path] = field(default_factory=dict)
     request_id: int = 0
     dashboard_url: str = ""
@@ -542,6 +543,7 @@ def release(fed: Federation, steps: Steps, name: str) -> None:
         request_id = answer.url.path.rstrip("/").split("/")[-1]
         post_form(rita, f"/requests/{request_id}/", f"/requests/{request_id}/submit", {})
         requests[kind] = request_id
+    fed.release_requests[name] = requests
     # The tables: approved by the airlock's safe-by-construction policy; uploaded by the CLI.
     out = steps.run(
         f"release-{name}",

@@ -231,3 +231,69 @@ def test_the_coordinator_holds_no_patient_level_data(federation, store):
     high = federation.backend_dirs["north"].parent / "high"
     state = federation.backend_dirs["north"].parent / "state.sqlite3"
     assert len(leaks(state, high, "", markers)) >= 2
+
+
+def test_in_a_browser_the_results_dashboard_and_automatic_release(federation, store, tmp_path):
+    """Chromium (Debian's, driven by Playwright) on the demo's pages, saving the tutorial's
+    screenshots: into a temporary folder, or ``FEDSAFE_SCREENSHOTS`` (``docs/images``)."""
+    import os
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from coordinator.test_browser import CHROMIUM_ARGS
+
+    folder = Path(os.environ.get("FEDSAFE_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    url = federation.coordinator_url
+    pooled = rows(combined(store)["tables/output/diabetes_by_age_band.csv"])
+    total = next(r for r in pooled if r["age_band"] == "Total")["Total"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        expect.set_options(timeout=60_000)  # generous: a slow shared machine, not a check
+        try:
+
+            def shoot(page, name: str) -> None:
+                path = folder / f"tutorial-{name}.png"
+                page.screenshot(path=path, full_page=True)
+                assert path.stat().st_size > 0
+
+            # The public dashboard: no login, the forest plot drawn, the pooled total shown.
+            public = browser.new_context().new_page()
+            public.goto(federation.dashboard_url)
+            image = public.locator("img").first
+            expect(image).to_be_visible()
+            assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+            expect(public.get_by_role("cell", name=total, exact=True).first).to_be_visible()
+            shoot(public, "1-dashboard")
+
+            # The researcher's results page: per-backend releases and the combined result.
+            rita = browser.new_context().new_page()
+            rita.goto(url + "/login/")
+            rita.get_by_label("Username").fill("rita")
+            rita.get_by_label("Password").fill("demo-password-123")
+            rita.get_by_role("button", name="Log in").click()
+            rita.goto(url + "/workspaces/diabetes/results/")
+            expect(rita.locator(".combine-state").first).to_have_text("succeeded")
+            expect(rita.locator("section.backend-results")).to_have_count(2)
+            shoot(rita, "2-results")
+
+            # North's airlock: the tables' request, released automatically.
+            airlock = browser.new_context().new_page()
+            airlock.goto(federation.airlock_urls["north"] + "/login")
+            airlock.get_by_label("Username").fill("rita")
+            airlock.get_by_label("Password").fill("demo-password-123")
+            airlock.get_by_role("button", name="Sign in").click()
+            request_id = federation.release_requests["north"]["tables"]
+            airlock.goto(f"{federation.airlock_urls['north']}/requests/{request_id}/")
+            expect(airlock.locator("#status")).to_have_text("released")
+            expect(airlock.get_by_text("released automatically").first).to_be_visible()
+            shoot(airlock, "3-airlock-automatic")
+
+            # The public jobs log: the one request, on both backends.
+            public.goto(url + f"/jobs/{federation.request_id}/")
+            expect(public.locator("td.state").first).to_have_text("succeeded")
+            shoot(public, "4-request")
+        finally:
+            browser.close()
