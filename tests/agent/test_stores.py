@@ -165,3 +165,18 @@ def test_a_short_commit_id_is_refused_before_fetching(tmp_path):
 
     with pytest.raises(WorkspaceFetchError, match="full 40-character"):
         check_out("file:///nowhere", "main", "abc123", tmp_path / "copy")
+
+
+def test_the_agent_keeps_its_patient_level_folders_to_itself(tmp_path):
+    from backends.databases import write_config
+    from fedsafe.agent.client import AgentClient
+    from fedsafe.agent.loop import Agent
+    from fedsafe.backends.config import load_config
+
+    config = load_config(
+        write_config(tmp_path / "b.toml", "duckdb:///x.duckdb", "native", ["patients"])
+    )
+    Agent(config, AgentClient("http://127.0.0.1:9", "fsb_x"))  # makes its folders; no calls
+    for folder in (config.agent.work_dir, config.agent.high_store, config.agent.state.parent):
+        assert folder.stat().st_mode & 0o777 == 0o700
+    assert config.agent.state.stat().st_mode & 0o777 == 0o600

@@ -27,7 +27,14 @@ class Agent:
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
 
     def __post_init__(self) -> None:
-        self.state = AgentState(self.config.agent.state)
+        # Patient-level data lives in the high store and, while a job runs, in the work dir;
+        # the state names jobs and outputs' hashes. Only the agent's own user may open them.
+        paths = self.config.agent
+        for folder in (paths.work_dir, paths.high_store, paths.state.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o700)
+        self.state = AgentState(paths.state)
+        paths.state.chmod(0o600)
         self.runner = JobRunner(
             self.config, self.client, self.state, self.heartbeat_seconds, self.log
         )
