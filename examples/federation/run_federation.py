@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO / "src"))  # this checkout's fedsafe, as its command
 FEDSAFE = str(Path(sys.executable).with_name("fedsafe"))
 WORKSPACE = "diabetes"
 PROJECT = "diabetes-by-age"
+TABLE_NAME = "diabetes_by_age_band.csv"  # the pooled table the combine must produce
 PASSWORD = "demo-password-123"  # every demo person's; never use it for anything else
 # (name, engine, seed, patients)
 BACKENDS = (("north", "duckdb", 101, 3_000), ("south", "sqlite-omop", 202, 2_000))
@@ -576,15 +577,17 @@ def release(fed: Federation, steps: Steps, name: str) -> None:
 
 
 def wait_for_combine(fed: Federation, web: httpx.Client) -> None:
-    """Until the newest combine run covers both backends' tables and sidecars (the release
-    completing last triggers it; the page says when it succeeded or failed)."""
+    """Until the results page's newest combined run succeeded with the pooled table in it (the
+    release completing last triggers the combine; a failed run is reported with its message)."""
     deadline = time.monotonic() + WAIT_LIMIT
     while time.monotonic() < deadline:
         page = web.get(f"/workspaces/{WORKSPACE}/results/").text
-        if "diabetes_by_age_band" in page and "succeeded" in page:
+        state = re.search(r'class="combine-state">([^<]+)<', page)
+        if state and state.group(1) == "succeeded" and "tables/output/" + TABLE_NAME in page:
             return
-        if re.search(r"\bfailed\b", page) and "diabetes_by_age_band" not in page:
-            raise ValueError("the combine failed: see the results page")
+        if state and state.group(1) == "failed":
+            text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+            raise ValueError(f"the combine failed; the results page says: {text[:400]}")
         time.sleep(0.5)
     raise ValueError("no combined result appeared")
 

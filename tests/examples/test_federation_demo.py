@@ -297,3 +297,16 @@ def test_in_a_browser_the_results_dashboard_and_automatic_release(federation, st
             shoot(public, "4-request")
         finally:
             browser.close()
+
+
+def test_a_taken_port_stops_the_demo_before_anything_starts_and_says_which(tmp_path):
+    demo = load_demo()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(demo.DemoError) as caught:
+            demo.run_federation(tmp_path / "fed", coordinator_port=port, say=print)
+    assert caught.value.step == "ports"
+    assert f"port {port} is taken" in str(caught.value)
+    assert not (tmp_path / "fed").exists()  # nothing made, nothing started
