@@ -301,6 +301,7 @@ def run_federation(
     coordinator_port: int = 8000,
     airlock_ports: tuple[int, int] = (8011, 8012),
     say: Callable[[str], None] = print,
+    tune_populations: Callable[[dict[str, Path]], None] | None = None,
 ) -> Federation:
     """Runs the demo up to the published dashboard and its static copy; the servers are left
     running (call ``Federation.stop``). Raises DemoError naming the failed step."""
@@ -319,7 +320,7 @@ def run_federation(
     steps = Steps(fed.workdir, say, started)
     base_env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     try:
-        _run(fed, steps, base_env, coordinator_port, airlock_ports)
+        _run(fed, steps, base_env, coordinator_port, airlock_ports, tune_populations)
     except BaseException:
         fed.stop()
         raise
@@ -327,7 +328,14 @@ def run_federation(
     return fed
 
 
-def _run(fed: Federation, steps: Steps, env: dict[str, str], c_port: int, a_ports) -> None:
+def _run(
+    fed: Federation,
+    steps: Steps,
+    env: dict[str, str],
+    c_port: int,
+    a_ports: tuple[int, int],
+    tune_populations: Callable[[dict[str, Path]], None] | None,
+) -> None:
     root = fed.workdir
     sizes = ", ".join(f"{n}: {p:,} patients ({e})" for n, e, _, p in BACKENDS)
     steps.progress(f"1/9 making two synthetic populations ({sizes})")
@@ -335,6 +343,8 @@ def _run(fed: Federation, steps: Steps, env: dict[str, str], c_port: int, a_port
         databases = make_populations(root)
     except Exception as exc:
         raise DemoError("populations", f"{type(exc).__name__}: {exc}") from exc
+    if tune_populations is not None:  # tests: plant a distinctive patient value
+        tune_populations(databases)
 
     steps.progress("2/9 putting the study in a git repository (the workspace's code)")
     repo_url, commit = study_repository(root)

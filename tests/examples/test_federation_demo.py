@@ -13,6 +13,7 @@ import io
 import re
 import socket
 import sqlite3
+import struct
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -55,6 +56,36 @@ def query(database: Path, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
+# One north patient's diabetes values, distinctive: the dataset holds it (patient-level, in
+# the backend's highly sensitive store); nothing the coordinator stores may.
+MARKER = 8675.309
+DIABETES_CODES = (
+    REPO / "examples/federation/study/codelists/nhsd-primary-care-domain-refsets-dm_cod.csv"
+)
+
+
+def plant_marker(databases: dict[str, Path]) -> None:
+    import duckdb
+
+    codes = [r["code"] for r in csv.DictReader(DIABETES_CODES.open())]
+    with duckdb.connect(str(databases["north"])) as con:
+        [(patient,)] = con.execute(
+            """SELECT e.patient_id FROM clinical_events e
+            JOIN patients p USING (patient_id) JOIN practice_registrations r USING (patient_id)
+            WHERE list_contains(?, e.snomedct_code) AND e.date <= DATE '2020-01-01'
+              AND p.date_of_birth BETWEEN DATE '1940-01-01' AND DATE '1990-01-01'
+              AND p.date_of_death IS NULL AND r.start_date <= DATE '2020-01-01'
+              AND (r.end_date IS NULL OR r.end_date > DATE '2020-01-01')
+            ORDER BY e.patient_id LIMIT 1""",
+            [codes],
+        ).fetchall()
+        con.execute(
+            "UPDATE clinical_events SET numeric_value = ?"
+            " WHERE patient_id = ? AND list_contains(?, snomedct_code)",
+            [MARKER, patient, codes],
+        )
+
+
 @pytest.fixture(scope="module")
 def federation(tmp_path_factory):
     demo = load_demo()
@@ -63,6 +94,7 @@ def federation(tmp_path_factory):
         coordinator_port=free_port(),
         airlock_ports=(free_port(), free_port()),
         say=print,
+        tune_populations=plant_marker,
     )
     try:
         yield fed
@@ -205,7 +237,6 @@ def test_the_public_dashboard_and_its_static_copy_show_the_combined_result(feder
 
 def test_the_coordinator_holds_no_patient_level_data(federation, store):
     database, data, _ = store
-    # Each backend's patient-level dataset: its name, its hash and its bytes appear nowhere.
     datasets = [
         federation.backend_dirs[b].parent
         / "high"
@@ -215,9 +246,21 @@ def test_the_coordinator_holds_no_patient_level_data(federation, store):
         / "dataset.arrow"
         for b in BACKENDS
     ]
-    markers = ["dataset.arrow"] + [hashlib.sha256(p.read_bytes()).hexdigest() for p in datasets]
+    # The planted value is in north's patient-level dataset (so the scan below can find it) ...
+    import pyarrow.feather
+
+    values = pyarrow.feather.read_table(datasets[0])["latest_diabetes_value"].to_pylist()
+    assert values.count(MARKER) == 1
+    # ... and nowhere in the coordinator: not as text in any table, file or its log, not as the
+    # float's bytes in any stored file; neither are the datasets' names, hashes or bytes.
+    text_markers = [str(MARKER), "dataset.arrow"] + [
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in datasets
+    ]
     server_log = (federation.workdir / "logs" / "coordinator.log").read_text()
-    assert leaks(database, data, server_log, markers) == []
+    assert leaks(database, data, server_log, text_markers) == []
+    planted = struct.pack("<d", MARKER)
+    files = [p for p in database.parent.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if planted in p.read_bytes()]
     stored = {p.read_bytes() for p in (data / "blobs").rglob("*") if p.is_file()}
     assert not any(p.read_bytes() in stored for p in datasets)
     # Every count the coordinator holds is a protected one: redacted, or rounded and above 7.
@@ -227,10 +270,11 @@ def test_the_coordinator_holds_no_patient_level_data(federation, store):
                 for column, value in row.items():
                     if column not in ("age_band", "term") and value != "":
                         assert int(value) > 7 and int(value) % 5 == 0, (backend, path, row)
-    # The scan can fail: the markers are found where they rightly are, in a backend.
+    # The scan can fail: it finds the value's bytes and the dataset where they rightly are.
     high = federation.backend_dirs["north"].parent / "high"
+    assert any(planted in p.read_bytes() for p in high.rglob("*.arrow"))
     state = federation.backend_dirs["north"].parent / "state.sqlite3"
-    assert len(leaks(state, high, "", markers)) >= 2
+    assert len(leaks(state, high, "", text_markers)) >= 2
 
 
 def test_in_a_browser_the_results_dashboard_and_automatic_release(federation, store, tmp_path):

@@ -29,8 +29,12 @@ dataset.age_band = case(
     otherwise="65+",
 )
 dataset.sex = patients.sex
-dataset.has_diabetes = (
-    clinical_events.where(clinical_events.snomedct_code.is_in(diabetes_codes))
-    .where(clinical_events.date.is_on_or_before(index_date))
-    .exists_for_patient()
+diabetes = clinical_events.where(clinical_events.snomedct_code.is_in(diabetes_codes)).where(
+    clinical_events.date.is_on_or_before(index_date)
+)
+dataset.has_diabetes = diabetes.exists_for_patient()
+# A patient-level value: it stays in the backend's highly sensitive store (the analysis
+# releases only protected counts; the demo's test checks that the coordinator never sees it).
+dataset.latest_diabetes_value = (
+    diabetes.sort_by(clinical_events.date).last_for_patient().numeric_value
 )
