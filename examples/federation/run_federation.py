@@ -644,6 +644,9 @@ def main(argv: list[str] | None = None) -> int:
     except DemoError as exc:
         print(f"\nThe demo stopped: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted; the servers it had started are stopped.", file=sys.stderr)
+        return 130
     print(
         f"\nDone in {fed.seconds:.0f} s.\n"
         f"  Combined dashboard (public): {fed.dashboard_url}\n"
@@ -659,6 +662,14 @@ def main(argv: list[str] | None = None) -> int:
         fed.stop()
         return 0
     print("\nServers keep running; press Ctrl-C to stop them.", flush=True)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C, and a plain `kill`, stop the servers too (SIGINT may be ignored when started in
+    # the background, and SIGTERM would otherwise end this process and leave them running).
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         signal.pause()
     except KeyboardInterrupt:
