@@ -131,6 +131,7 @@ class Steps:
         env: dict[str, str] | None = None,
         stdin: str | None = None,
         cwd: Path | None = None,
+        secret_output: bool = False,
     ) -> str:
         log = self.log(step)
         done = subprocess.run(
@@ -144,7 +145,8 @@ class Steps:
             timeout=WAIT_LIMIT,
         )
         with log.open("a") as out:
-            out.write(f"$ {' '.join(args)}\n{done.stdout}{done.stderr}\n")
+            shown = "(output not logged: it holds a token)\n" if secret_output else done.stdout
+            out.write(f"$ {' '.join(args)}\n{shown}{done.stderr}\n")
         if done.returncode != 0:
             raise DemoError(step, f"`{' '.join(args[:4])} ...` exited {done.returncode}", log)
         return done.stdout
@@ -364,7 +366,10 @@ def _run(
     for name, *_ in BACKENDS:
         tokens[name] = (
             steps.run(
-                "coordinator-setup", [FEDSAFE, "coordinator", "add-backend", name, *db], env=c_env
+                "coordinator-setup",
+                [FEDSAFE, "coordinator", "add-backend", name, *db],
+                env=c_env,
+                secret_output=True,
             )
             .strip()
             .splitlines()[-1]
@@ -374,6 +379,7 @@ def _run(
             "coordinator-setup",
             [FEDSAFE, "coordinator", "issue-user-token", "rita", *db],
             env=c_env,
+            secret_output=True,
         )
         .strip()
         .splitlines()[-1]
@@ -518,7 +524,9 @@ def _run(
 
 def release(fed: Federation, steps: Steps, name: str) -> None:
     """The researcher asks for two releases: the tables (safe by construction, so the airlock
-    approves them itself) and their sidecars (JSON, which people must review: carl and cora)."""
+    approves them itself) and their sidecars (JSON, which people must review: carl and cora).
+    The sidecars go first, so the tables' release is each backend's latest (the one the
+    coordinator's results page shows) and the one that completes the run."""
     url = fed.airlock_urls[name]
     rita = login(url, "/login", "rita")
     listing = f"/workspaces/{WORKSPACE}/"
@@ -555,19 +563,6 @@ def release(fed: Federation, steps: Steps, name: str) -> None:
         post_form(rita, f"/requests/{request_id}/", f"/requests/{request_id}/submit", {})
         requests[kind] = request_id
     fed.release_requests[name] = requests
-    # The tables: approved by the airlock's safe-by-construction policy; uploaded by the CLI.
-    out = steps.run(
-        f"release-{name}",
-        [
-            FEDSAFE,
-            "airlock",
-            "release",
-            "--backend-dir",
-            str(fed.backend_dirs[name]),
-            requests["tables"],
-        ],
-    )
-    steps.progress(f"    {name}: tables released automatically ({out.strip()})")
     # The sidecars: two checkers vote on every file, then one approves and releases.
     checkers = {who: login(url, "/login", who) for who in ("carl", "cora")}
     page = f"/requests/{requests['sidecars']}/"
@@ -581,9 +576,22 @@ def release(fed: Federation, steps: Steps, name: str) -> None:
             )
     post_form(checkers["carl"], page, page + "approve", {})
     final = post_form(checkers["carl"], page, page + "release", {})
-    if "released" not in final.text:
+    if not re.search(r'id="status">released<', final.text):
         raise ValueError(f"{name}'s sidecar request was not released")
     steps.progress(f"    {name}: sidecars approved by carl and cora, released")
+    # The tables: approved by the airlock's safe-by-construction policy; uploaded by the CLI.
+    out = steps.run(
+        f"release-{name}",
+        [
+            FEDSAFE,
+            "airlock",
+            "release",
+            "--backend-dir",
+            str(fed.backend_dirs[name]),
+            requests["tables"],
+        ],
+    )
+    steps.progress(f"    {name}: tables released automatically ({out.strip()})")
 
 
 def wait_for_combine(fed: Federation, web: httpx.Client) -> None:

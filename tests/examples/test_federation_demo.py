@@ -354,3 +354,9 @@ def test_a_taken_port_stops_the_demo_before_anything_starts_and_says_which(tmp_p
     assert caught.value.step == "ports"
     assert f"port {port} is taken" in str(caught.value)
     assert not (tmp_path / "fed").exists()  # nothing made, nothing started
+
+
+def test_no_token_is_written_to_the_demos_logs(federation):
+    logs = sorted((federation.workdir / "logs").glob("*.log"))
+    assert any("add-backend" in p.read_text() for p in logs)  # the setup step was logged
+    assert [p.name for p in logs if re.search(r"fs[bu]_", p.read_text())] == []
