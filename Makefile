@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install r system-deps demo test lint format benchmark clean
+.PHONY: install r system-deps demo demo-local test lint format benchmark clean
 
 install: $(STAMP)
 
@@ -22,7 +22,13 @@ r:
 		command -v apt-get >/dev/null 2>&1 || { echo "error: the r:v1 tests need R (Rscript): install R, e.g. Debian's r-base-core"; exit 1; }; \
 		apt-get update -q && apt-get install -y -q --no-install-recommends r-base-core; }
 
+# A whole federation on this machine: coordinator, two backends (DuckDB native; SQLite OMOP)
+# with their agents and airlocks, one request, releases, the combine and a public dashboard.
 demo: install
+	$(BIN)/python examples/federation/run_federation.py
+
+# The single-study demo: one study run locally through its pipeline on synthetic data.
+demo-local: install
 	$(BIN)/python examples/demo/run_demo.py
 
 lint: install

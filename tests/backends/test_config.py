@@ -203,3 +203,29 @@ def test_a_policy_that_is_not_a_table_is_refused(tmp_path: Path) -> None:
     text = "policy = 5\n" + GOOD.replace("[policy]\nminimum_count = 7\nrounding_base = 10\n", "")
     with pytest.raises(BackendConfigError, match="policy: Input should be a valid dictionary"):
         load_config(write(tmp_path, text))
+
+
+def test_the_agent_folders_default_beside_the_file_and_may_be_set(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert config.agent.work_dir == tmp_path / "agent" / "work"
+    assert config.agent.medium_store == tmp_path / "agent" / "medium"
+    custom = GOOD + '\n[agent]\nhigh_store = "/srv/high"\nstate = "s/agent.sqlite3"\n'
+    config = load_config(write(tmp_path, custom))
+    assert config.agent.high_store == Path("/srv/high")
+    assert config.agent.state == tmp_path / "s" / "agent.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("agent", "expected"),
+    [
+        ('medium_store = "agent/high/medium"', "agent.high_store and agent.medium_store overlap"),
+        ('work_dir = "agent/medium"', "agent.work_dir and agent.medium_store overlap"),
+        ('high_store = "x"\nmedium_store = "x"', "agent.high_store and agent.medium_store overlap"),
+        ('hgh_store = "x"', "agent.hgh_store is not a known key"),
+    ],
+)
+def test_agent_folders_that_overlap_or_are_misspelt_are_refused(
+    tmp_path: Path, agent: str, expected: str
+) -> None:
+    with pytest.raises(BackendConfigError, match=expected):
+        load_config(write(tmp_path, GOOD + "\n[agent]\n" + agent + "\n"))

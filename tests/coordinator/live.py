@@ -27,6 +27,7 @@ STARTUP_LIMIT = 120  # seconds; a fail-safe against hanging, not a timing assert
 class LiveCoordinator:
     database: str
     lease_seconds: int = 300
+    port: int = 0  # 0: any free port; a restart can ask for the one it had
     process: subprocess.Popen | None = None
     url: str = ""
     stderr_lines: list[str] = field(default_factory=list)
@@ -39,7 +40,7 @@ class LiveCoordinator:
                 "coordinator",
                 "serve",
                 "--port",
-                "0",
+                str(self.port),
                 "--database",
                 self.database,
                 "--lease-seconds",

@@ -73,6 +73,7 @@ class JobOut(_Strict):
     id: int
     job_request_id: int
     backend: str
+    workspace: str  # names the folder the agent's stores keep this workspace's outputs in
     action: str
     repo_url: str
     branch: str

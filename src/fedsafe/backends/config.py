@@ -22,6 +22,14 @@ Operators write one TOML file per backend::
     memory_bytes = 8589934592             # and its default)
     wall_seconds = 7200
 
+    [agent]                               # optional: where `fedsafe agent run` keeps things
+    work_dir = "agent/work"               # per-job working copies (default shown)
+    high_store = "agent/high"             # every output, by workspace
+    medium_store = "agent/medium"         # moderately sensitive outputs: the airlock's folder
+    state = "agent/state.sqlite3"         # the agent's own record of its jobs
+
+Relative ``[agent]`` paths are read from the configuration file's folder.
+
 Secrets never live in the file: a password is written as ``${ENV_VAR}`` and read from the
 environment only when connecting, so the file can be shared, reviewed and committed. Every
 mistake is reported with the file and the key, and an unknown key is an error (a misspelt
@@ -44,7 +52,14 @@ from fedsafe.disclosure.policy import DisclosurePolicy
 from fedsafe.errors import FedsafeError
 from fedsafe.executors.limits import ResourceLimits
 
-__all__ = ["BackendConfig", "BackendConfigError", "EngineConfig", "Policy", "load_config"]
+__all__ = [
+    "AgentPaths",
+    "BackendConfig",
+    "BackendConfigError",
+    "EngineConfig",
+    "Policy",
+    "load_config",
+]
 
 MAPPINGS = ("native", "omop")
 ENGINE_SCHEMES = ("duckdb", "sqlite", "postgresql", "postgres", "spark")
@@ -84,6 +99,46 @@ own default, and a file that relied on it must not quietly get weaker."""
 
 
 @dataclass(frozen=True)
+class AgentPaths:
+    """Where a backend's agent keeps its working copies, its two output stores and its state.
+
+    The medium-privacy store is laid out as the airlock's backend folder expects
+    (``workspaces/NAME/...`` with ``metadata/manifest.json``), so ``fedsafe airlock serve
+    --backend-dir MEDIUM_STORE`` reviews what the agent wrote there.
+    """
+
+    work_dir: Path
+    high_store: Path
+    medium_store: Path
+    state: Path
+
+
+AGENT_DEFAULTS = {
+    "work_dir": "agent/work",
+    "high_store": "agent/high",
+    "medium_store": "agent/medium",
+    "state": "agent/state.sqlite3",
+}
+
+
+def _agent_paths(folder: Path, given: dict[str, str], source: Path | None = None) -> AgentPaths:
+    values = {**AGENT_DEFAULTS, **given}
+    paths = {k: (folder / v).absolute() for k, v in values.items()}
+    # Outputs of different privacy must never share a folder: the airlock reads the medium
+    # store whole, so the high store (or the working copies) inside it would expose them.
+    folders = ("work_dir", "high_store", "medium_store")
+    for i, first in enumerate(folders):
+        for second in folders[i + 1 :]:
+            a, b = paths[first], paths[second]
+            if a == b or a.is_relative_to(b) or b.is_relative_to(a):
+                raise BackendConfigError(
+                    f"{source or folder}: agent.{first} and agent.{second} overlap "
+                    f"({a} and {b}); give each its own folder"
+                )
+    return AgentPaths(**paths)
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     name: str
     mapping: str
@@ -99,6 +154,8 @@ class BackendConfig:
     def granted_to(self, project: str | None) -> frozenset[str]:
         """The permissions ``project`` holds here (none for an unnamed or unlisted project)."""
         return frozenset(dict(self.grants).get(project, ())) if project else frozenset()
+
+    agent: AgentPaths = field(default_factory=lambda: _agent_paths(Path.cwd(), {}))
 
     def physical_name(self, logical: str) -> str:
         """The database's name for a logical table (native mapping; default: the same)."""
@@ -140,12 +197,20 @@ class _Limits(_Strict):
     wall_seconds: int = pydantic.Field(default=_DEFAULT_LIMITS.wall_seconds, ge=1)
 
 
+class _Agent(_Strict):
+    work_dir: str | None = pydantic.Field(default=None, min_length=1)
+    high_store: str | None = pydantic.Field(default=None, min_length=1)
+    medium_store: str | None = pydantic.Field(default=None, min_length=1)
+    state: str | None = pydantic.Field(default=None, min_length=1)
+
+
 class _File(_Strict):
     backend: _Backend
     engine: _Engine
     policy: dict[str, Any] = pydantic.Field(default_factory=dict)
     permissions: _Permissions = pydantic.Field(default_factory=_Permissions)
     limits: _Limits = pydantic.Field(default_factory=_Limits)
+    agent: _Agent = pydantic.Field(default_factory=_Agent)
     tables: dict[str, str] = pydantic.Field(default_factory=dict)
 
 
@@ -223,6 +288,11 @@ def _build(path: Path, parsed: _File) -> BackendConfig:
         path=path,
         limits=ResourceLimits(**limits.model_dump()),
         grants=_grants(path, parsed.permissions),
+        agent=_agent_paths(
+            path.parent,
+            {k: v for k, v in parsed.agent.model_dump().items() if v is not None},
+            path,
+        ),
     )
 
 

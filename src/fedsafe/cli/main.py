@@ -511,3 +511,6 @@ app.add_typer(crate_app)
 from fedsafe.cli.linkage import linkage_app  # noqa: E402
 
 app.add_typer(linkage_app)
+from fedsafe.cli.agent import agent_app  # noqa: E402
+
+app.add_typer(agent_app, name="agent")

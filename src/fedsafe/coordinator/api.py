@@ -85,6 +85,7 @@ def _job_out(job: Job) -> JobOut:
         id=job.pk,
         job_request_id=job.job_request_id,
         backend=job.backend.name,
+        workspace=workspace.name,
         action=job.action,
         repo_url=workspace.repo_url,
         branch=workspace.branch,

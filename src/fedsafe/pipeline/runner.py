@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from fedsafe.errors import FedsafeError
+from fedsafe.executors.limits import ResourceLimits
 from fedsafe.executors.local import ActionJob, run_action
 from fedsafe.executors.runtimes.resolve import runtime_id
 from fedsafe.pipeline.errors import ProjectError
@@ -28,7 +29,16 @@ from fedsafe.pipeline.manifest import Manifest, as_json, sha256_file
 from fedsafe.pipeline.model import PROJECT_FILE, Action, Project, load_project
 from fedsafe.pipeline.patterns import matches
 
-__all__ = ["Outcome", "Reporter", "RunSummary", "code_files", "run_project"]
+__all__ = [
+    "DataSource",
+    "NeedsNotRun",
+    "Outcome",
+    "Reporter",
+    "RunSummary",
+    "code_files",
+    "run_one_action",
+    "run_project",
+]
 
 # Settings (never secrets) passed from fedsafe's environment to every action, by name: the
 # disclosure policy the safe output helpers apply (a JSON object, see fedsafe.disclosure).
@@ -50,6 +60,51 @@ class Outcome:
     message: str | None = None
     outputs: int = 0
     warnings: tuple[str, ...] = ()
+    exit_code: int | None = None  # the action's process's, when it ran
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A backend's real database, handed to dataset actions and to no other action.
+
+    ``config`` is the backend's TOML file, given to ``generate-dataset`` as ``--backend`` in
+    place of any dummy-data option; ``env`` holds the variables its engine URL refers to
+    (``${DB_PASSWORD}``), handed to the executor as the job's ``dataset_env``, which it sets
+    for fedsafe's own runtime only. Analysis actions never see either: their environment is
+    built from an allow-list and they read only their own scratch folder. ``limits`` are the
+    backend's ``[limits]``, applied to every action it runs, dataset or analysis.
+    """
+
+    config: Path
+    env: tuple[tuple[str, str], ...] = ()
+    limits: ResourceLimits = field(default_factory=ResourceLimits)
+
+
+# generate-dataset options naming where data comes from; on a backend its database is the only
+# source, so these are dropped (as OpenSAFELY ignores dummy data in production).
+_SOURCE_OPTIONS = ("--dsn", "--dummy-tables", "--dummy-data-file", "--dummy-profile")
+
+
+def _on_backend(args: tuple[str, ...], config: Path) -> tuple[str, ...]:
+    """``generate-dataset`` args with the data-source options replaced by ``--backend``."""
+    if "--" in args:
+        split = args.index("--")
+        own, user = args[:split], args[split:]
+    else:
+        own, user = args, ()
+    kept: list[str] = []
+    skip = False
+    for arg in own:
+        if skip:
+            skip = False
+            continue
+        if arg in _SOURCE_OPTIONS:
+            skip = True
+            continue
+        if any(arg.startswith(o + "=") for o in _SOURCE_OPTIONS) or arg == "--backend":
+            continue
+        kept.append(arg)
+    return (*kept, "--backend", str(config), *user)
 
 
 @dataclass
@@ -82,6 +137,7 @@ def run_project(
     force_run_dependencies: bool = False,
     continue_on_error: bool = False,
     reporter: Reporter | None = None,
+    data_source: DataSource | None = None,
 ) -> RunSummary:
     """Run ``targets`` (action names, or ``["all"]``) and what they need in ``workspace``."""
     workspace = Path(workspace).resolve()
@@ -90,8 +146,43 @@ def run_project(
     order = execution_order(project, targets)
     with _one_run_at_a_time(workspace):
         return _run_order(
-            workspace, project, order, force_run_dependencies, continue_on_error, reporter
+            workspace,
+            project,
+            order,
+            force_run_dependencies,
+            continue_on_error,
+            reporter,
+            data_source,
         )
+
+
+class NeedsNotRun(ProjectError):
+    """An action's needed outputs are not here: the action it needs must run first."""
+
+    def __init__(self, action: str, need: str) -> None:
+        super().__init__(
+            f"needs the outputs of {need!r}, which has not run successfully here: run it first",
+            action=action,
+        )
+        self.need = need
+
+
+def run_one_action(workspace: Path, name: str, data_source: DataSource | None = None) -> Outcome:
+    """Run the one action ``name`` now, whatever the manifest says, reading the outputs of
+    the actions it needs from the workspace's manifest (a backend's agent puts them there from
+    its store). A needed action with no successful record raises :class:`NeedsNotRun`."""
+    workspace = Path(workspace).resolve()
+    project = load_project(workspace)
+    action = project.action(name)
+    with _one_run_at_a_time(workspace):
+        manifest = Manifest.load(workspace)
+        for need in action.needs:
+            record = manifest.actions.get(need)
+            if record is None or record.status != "succeeded":
+                raise NeedsNotRun(name, need)
+        code = code_files(workspace, project)
+        code_hash = _hash_files(workspace, [p for p in code if p != PROJECT_FILE])
+        return _run_one(workspace, project, action, manifest, code, code_hash, True, data_source)
 
 
 @contextlib.contextmanager
@@ -121,6 +212,7 @@ def _run_order(
     force_run_dependencies: bool,
     continue_on_error: bool,
     reporter: Reporter,
+    data_source: DataSource | None = None,
 ) -> RunSummary:
     manifest = Manifest.load(workspace)
     code = code_files(workspace, project)
@@ -147,7 +239,14 @@ def _run_order(
             continue
         reporter.starting(name)
         outcome = _run_one(
-            workspace, project, action, manifest, code, code_hash, force_run_dependencies
+            workspace,
+            project,
+            action,
+            manifest,
+            code,
+            code_hash,
+            force_run_dependencies,
+            data_source,
         )
         summary.outcomes.append(outcome)
         reporter.finished(outcome)
@@ -165,6 +264,7 @@ def _run_one(
     code: list[str],
     code_hash: str,
     force: bool,
+    data_source: DataSource | None = None,
 ) -> Outcome:
     log_path = Path("metadata") / f"{action.name}.log"
     inputs = sorted(p for need in action.needs for p in manifest.outputs_of(need))
@@ -193,10 +293,22 @@ def _run_one(
             manifest.record(workspace, action.name, fingerprint, _now(), None)
             manifest.save(workspace)
             return _refused(workspace, action, log_path, f"refused to run a dataset action: {exc}")
+    args = action.run.args
+    extra_env = [(k, os.environ[k]) for k in PASSED_SETTINGS if k in os.environ]
+    if data_source is not None and action.run.reads_patient_data:
+        if not action.run.is_dataset:
+            return _refused(
+                workspace,
+                action,
+                log_path,
+                "generate-measures cannot run on a backend's database yet; "
+                "use generate-dataset and compute measures in an analysis action",
+            )
+        args = _on_backend(args, data_source.config)
     job = ActionJob(
         name=action.name,
         runtime=action.run.runtime,
-        args=action.run.args,
+        args=args,
         config=action.config,
         patterns=tuple((o.pattern, o.level) for o in action.outputs),
         code_files=tuple(code),
@@ -204,7 +316,9 @@ def _run_one(
         previous_outputs=tuple(manifest.outputs_of(action.name)),
         workspace=workspace,
         log_path=workspace / log_path,
-        extra_env=tuple((k, os.environ[k]) for k in PASSED_SETTINGS if k in os.environ),
+        extra_env=tuple(extra_env),
+        dataset_env=tuple(data_source.env) if data_source and action.run.is_dataset else (),
+        limits=data_source.limits if data_source else ResourceLimits(),
     )
     result = run_action(job)
     seconds = time.monotonic() - started
@@ -213,13 +327,25 @@ def _run_one(
         manifest.record(workspace, action.name, fingerprint, _now(), None)
         manifest.save(workspace)
         return Outcome(
-            action.name, "failed", str(log_path), seconds, result.error, warnings=warnings
+            action.name,
+            "failed",
+            str(log_path),
+            seconds,
+            result.error,
+            warnings=warnings,
+            exit_code=result.returncode,
         )
     kept = {path: action.level_of(path) or "highly_sensitive" for path in result.kept}
     manifest.record(workspace, action.name, fingerprint, _now(), kept)
     manifest.save(workspace)
     return Outcome(
-        action.name, "succeeded", str(log_path), seconds, outputs=len(kept), warnings=warnings
+        action.name,
+        "succeeded",
+        str(log_path),
+        seconds,
+        outputs=len(kept),
+        warnings=warnings,
+        exit_code=result.returncode,
     )
 
 
