@@ -2,9 +2,10 @@
 
 Each record's hash covers its fields and the previous record's hash, so an edited record breaks
 its own hash and a removed one breaks the chain. The airlock's log (``airlock/audit.py``) keeps
-airlock-specific columns in its database and is tied to it; this one is the same idea with free
-``details``, imports nothing from fedsafe, and so can be shared by backends (which write it)
-and the coordinator (which verifies published copies) without either importing the other.
+its own columns in its database but hashes and verifies its chain with these functions; the
+file log here has free ``details``. This module imports nothing from fedsafe, so backends
+(which write logs) and the coordinator (which verifies published copies) can share it without
+importing each other.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GENESIS", "append_record", "chain_problems", "read_records", "record_hash"]
+__all__ = [
+    "GENESIS",
+    "append_record",
+    "chain_problems",
+    "last_line",
+    "read_records",
+    "record_hash",
+]
 
 GENESIS = "0" * 64
 
@@ -35,7 +43,7 @@ def append_record(
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("a+", encoding="utf-8") as file:
         fcntl.flock(file, fcntl.LOCK_EX)
-        last = _last_line(log_file)
+        last = last_line(log_file)
         previous = json.loads(last) if last else None
         fields: dict[str, Any] = {
             "seq": previous["seq"] + 1 if previous else 1,
@@ -52,7 +60,7 @@ def append_record(
     return fields
 
 
-def _last_line(log_file: Path) -> str:
+def last_line(log_file: Path) -> str:
     """The last non-empty line, read backwards from the end (logs only grow)."""
     with log_file.open("rb") as file:
         file.seek(0, 2)

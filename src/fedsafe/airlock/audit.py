@@ -11,7 +11,6 @@ can hold the latest hash; not built yet.)
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import sqlite3
 from dataclasses import asdict, dataclass
@@ -19,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AuditRecord", "append", "record_hash", "sync_file", "verify_audit"]
+from fedsafe.hashchain import GENESIS, chain_problems, last_line, record_hash
 
-GENESIS = "0" * 64
+__all__ = ["AuditRecord", "append", "record_hash", "sync_file", "verify_audit"]
 
 
 @dataclass(frozen=True)
@@ -36,11 +35,6 @@ class AuditRecord:
     details: str
     prev_hash: str
     hash: str
-
-
-def record_hash(fields: dict[str, Any]) -> str:
-    body = {k: fields[k] for k in sorted(fields) if k != "hash"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def append(
@@ -77,20 +71,6 @@ def append(
     return record
 
 
-def _last_line(log_file: Path) -> str:
-    with log_file.open("rb") as file:
-        file.seek(0, 2)
-        position = file.tell()
-        chunk = b""
-        while position > 0 and chunk.count(b"\n") < 2:
-            step = min(4096, position)
-            position -= step
-            file.seek(position)
-            chunk = file.read(step) + chunk
-    lines = chunk.decode("utf-8", errors="replace").strip().splitlines()
-    return lines[-1] if lines else ""
-
-
 def sync_file(database: Path, log_file: Path) -> None:
     """Append to the log file the committed records it does not have yet (under a lock, so
     two writers never copy the same record twice)."""
@@ -104,7 +84,7 @@ def _sync(database: Path, log_file: Path) -> None:
     last = 0
     if log_file.exists() and log_file.stat().st_size:
         try:
-            last = int(json.loads(_last_line(log_file))["seq"])
+            last = int(json.loads(last_line(log_file))["seq"])
         except (ValueError, KeyError, TypeError):
             return  # a damaged file is verify_audit's to report, never ours to "repair"
     connection = sqlite3.connect(database)
@@ -119,21 +99,6 @@ def _sync(database: Path, log_file: Path) -> None:
             out.writelines(new)
 
 
-def _chain_problems(records: list[dict[str, Any]], source: str) -> list[str]:
-    problems = []
-    previous = GENESIS
-    for index, fields in enumerate(records, start=1):
-        where = f"{source} record {fields.get('seq', '?')}"
-        if fields.get("seq") != index:
-            problems.append(f"{where}: expected record {index} (a record was deleted or moved)")
-        if fields.get("prev_hash") != previous:
-            problems.append(f"{where}: does not follow the record before it (deleted or edited)")
-        if record_hash(fields) != fields.get("hash"):
-            problems.append(f"{where}: its contents do not match its hash (edited)")
-        previous = fields.get("hash", "")
-    return problems
-
-
 def verify_audit(database: Path, log_file: Path) -> list[str]:
     """Every problem found in either copy of the log; an empty list means both are intact."""
     problems: list[str] = []
@@ -143,7 +108,7 @@ def verify_audit(database: Path, log_file: Path) -> list[str]:
         rows = [dict(r) for r in connection.execute("SELECT * FROM audit ORDER BY seq")]
     finally:
         connection.close()
-    problems += _chain_problems(rows, "database")
+    problems += chain_problems(rows, "database")
     lines: list[dict[str, Any]] = []
     if log_file.exists():
         for number, line in enumerate(log_file.read_text(encoding="utf-8").splitlines(), 1):
@@ -151,7 +116,7 @@ def verify_audit(database: Path, log_file: Path) -> list[str]:
                 lines.append(json.loads(line))
             except json.JSONDecodeError:
                 problems.append(f"{log_file.name} line {number}: not a JSON record (edited)")
-    problems += _chain_problems(lines, log_file.name)
+    problems += chain_problems(lines, log_file.name)
     if [r["hash"] for r in rows] != [r.get("hash") for r in lines]:
         problems.append(
             f"the database has {len(rows)} records and {log_file.name} {len(lines)}, and they"
