@@ -6,14 +6,15 @@ OMOP CDM has nowhere to hold some of their columns (SUS codes such as the discha
 HRG, critical care days). Those columns are left out of the table's provided schema, so that
 ``fedsafe backend tables`` does not list them and a definition reading one is refused before it
 runs, naming the table, the column and the backend (see ``Backend.refuse_unprovided``).
-Why each column is or is not provided: ``docs/backends.md``, "OMOP mapping".
+Why each column is not provided: :data:`NOT_PROVIDED`, shown per column in ``docs/schemas.md``
+(``python -m fedsafe.backends.reference``); the mapping itself: ``docs/backends.md``.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-__all__ = ["PARTIAL_TABLES", "partial_schema"]
+__all__ = ["NOT_PROVIDED", "PARTIAL_TABLES", "partial_schema"]
 
 PARTIAL_TABLES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -30,6 +31,41 @@ PARTIAL_TABLES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 """Logical table (of the ``tpp`` schema) -> the columns the OMOP mapping provides, in order."""
+
+_SUS_CODE = (
+    "a SUS code; OMOP's admitted_from/discharged_to concepts are places of care, not these codes"
+)
+
+NOT_PROVIDED: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
+    {
+        "apcs": MappingProxyType(
+            {
+                "discharge_destination": _SUS_CODE,
+                "discharge_method": _SUS_CODE,
+                "admission_method": _SUS_CODE,
+                "patient_classification": _SUS_CODE,
+                "spell_core_hrg_sus": "OMOP CDM has no field for the spell's HRG",
+                "days_in_critical_care": "OMOP CDM has no field for days in critical care",
+                "secondary_diagnosis": (
+                    "the first listed secondary diagnosis needs an order of diagnoses "
+                    "OMOP does not keep"
+                ),
+                "all_procedures": "the OPCS-4 procedures of a visit are not mapped yet",
+            }
+        ),
+        "vaccinations": MappingProxyType(
+            {
+                "target_disease": (
+                    "CVX codes name products, not diseases, and the OMOP vocabularies hold "
+                    "no open CVX-to-disease map"
+                ),
+            }
+        ),
+    }
+)
+"""Logical table -> each ``tpp`` column the OMOP mapping leaves out -> why. The schema reference
+(``python -m fedsafe.backends.reference``) shows these reasons; a test checks that every column
+of a table of :data:`PARTIAL_TABLES` is either provided or has a reason here, never both."""
 
 
 def partial_schema(name: str):  # -> TableSchema
