@@ -93,3 +93,56 @@ def test_ten_thousand_codes_give_the_right_counts(engine: str) -> None:
     rows = run_dataset(dataset, backend).read_all().to_pylist()
     # 1: a00005 (A), a09500 (A and B); 2: a11999 (B); 3: a NULL code is in neither.
     assert {r["patient_id"]: r["v"] for r in rows} == {1: 21, 2: 1, 3: 0}
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "sqlite"])
+def test_a_codelist_on_another_table_is_not_joined_onto_this_one(engine, tmp_path):
+    """Medications filtered by a date taken from clinical_events' codelist rows: the codelist
+    test belongs to clinical_events' group, not to the medications rows that compare with its
+    result (joining it there looked for snomedct_code in medications)."""
+    import csv
+    import datetime
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from fedsafe.language.dataset import compile_dataset as compile_definition
+    from fedsafe.language.dataset import create_dataset
+    from fedsafe.tables.core import clinical_events, medications
+
+    # The real cancer codelist (5,891 SNOMED CT codes): long, so answered by a flags join.
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "codelists"
+    with (shared / "opensafely-cancer-excluding-lung-and-haematological-snomed.csv").open() as f:
+        codes = [row["id"] for row in csv.DictReader(f)]
+    first = (
+        clinical_events.where(clinical_events.snomedct_code.is_in(codes))
+        .sort_by(clinical_events.date)
+        .first_for_patient()
+        .date
+    )
+    dataset = create_dataset()
+    dataset.define_population(medications.exists_for_patient())
+    dataset.after = medications.where(medications.date.is_on_or_after(first)).count_for_patient()
+    day = datetime.date
+    tables = {
+        "clinical_events": pa.table(
+            {
+                "patient_id": [1, 1, 2],
+                "date": [day(2020, 1, 1), day(2019, 1, 1), day(2020, 1, 1)],
+                "snomedct_code": [codes[0], "22298006", codes[-1]],
+                "numeric_value": pa.array([None, None, None], pa.float64()),
+            }
+        ),
+        "medications": pa.table(
+            {
+                "patient_id": [1, 1, 2, 3],
+                "date": [day(2019, 6, 1), day(2021, 1, 1), day(2019, 1, 1), day(2022, 1, 1)],
+                "dmd_code": ["1", "2", "3", "4"],
+            }
+        ),
+    }
+    con = ibis.duckdb.connect() if engine == "duckdb" else ibis.sqlite.connect(tmp_path / "d.db")
+    for name, table in tables.items():
+        con.create_table(name, table)
+    rows = run_dataset(compile_definition(dataset), con).read_all().to_pylist()
+    assert {r["patient_id"]: r["after"] for r in rows} == {1: 1, 2: 0, 3: 0}

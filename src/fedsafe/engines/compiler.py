@@ -331,7 +331,7 @@ class Compiler:
         can_drop = bool(conditions) and all(member_filters.values())
 
         base = self._join_codelist_flags(
-            self._load_table(root), conditions, distinct_filters if can_drop else None
+            self._load_table(root), root, conditions, distinct_filters if can_drop else None
         )
         early_deps = list(self._group_deps[key])
         late_deps: list[qm.Node] = []
@@ -393,6 +393,7 @@ class Compiler:
     def _join_codelist_flags(
         self,
         base: ir.Table,
+        root: qm.SelectTable,
         conditions: list[qm.Series],
         required: list[tuple[qm.Series, ...]] | None,
     ) -> ir.Table:
@@ -411,7 +412,9 @@ class Compiler:
         tests: dict[str, list[qm.Function]] = {}
         for condition in conditions:
             for node in qm.walk(condition):
-                if _is_codelist_test(node):
+                # A condition may compare with another table's aggregate (a date from
+                # clinical_events filtering apcs): only tests of this table's own rows join here.
+                if _is_codelist_test(node) and node.args[0].source.root == root:  # type: ignore[attr-defined]
                     column = node.args[0].name  # type: ignore[attr-defined]
                     if node not in tests.setdefault(column, []):
                         tests[column].append(node)
