@@ -251,17 +251,19 @@ def test_killed_at_a_named_point_the_job_resumes_and_finishes_once(world: World,
         assert "running action 'generate_dataset'" not in out  # kept outputs: not run again
 
 
-def test_killed_in_the_middle_of_the_action_its_leftover_process_is_stopped(world: World):
+def test_killed_in_the_middle_of_the_action_it_runs_again_and_nothing_is_left(world: World):
     request_id = world.request()
     agent = world.agent().start()
     wait_for_file(
         "work/job-*/attempt-*/tmp/*/workspace/started.flag", world.agent_dir, agent.process
     )
     kill9(agent.process)
-    leftovers = processes_in(world.agent_dir / "work")
-    assert leftovers, "the action should still be running when the agent dies"
+    # The action dies with the agent (each process of the chain is bound to its parent's life),
+    # but asynchronously: whether any is still there at this instant is a race, so this test
+    # does not depend on it; the restart stops any that is (restart_and_check asserts none is
+    # left) and runs the action again from a fresh working copy.
     out = restart_and_check(world, request_id)
-    assert "attempt 2" in out  # the analysis ran again from a fresh working copy
+    assert "attempt 2" in out
 
 
 @pytest.mark.parametrize("seed", range(8))
