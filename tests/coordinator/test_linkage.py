@@ -361,3 +361,25 @@ def test_parse_tables_reads_the_command_lines_form():
     }
     with pytest.raises(FieldError, match="expected TABLE=COLUMN"):
         parse_tables(["tpp.apcs"])
+
+
+def test_the_request_form_shows_the_refusal_and_queues_nothing(client, user, world, tmp_path):
+    ws, commit = workspace_at(user, world, tmp_path, project())
+    client.force_login(user)
+    before = snapshot()
+    response = client.post(
+        f"/workspaces/{ws.name}/",
+        {"actions": "linked", "backend": ["primary"], "reason": "admissions", "commit": commit},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "action &#x27;linked&#x27;, linkage:" in page
+    assert "there is no linkage permission for project &#x27;heart&#x27;" in page
+    assert snapshot() == before
+    granted(permission())
+    accepted = client.post(
+        f"/workspaces/{ws.name}/",
+        {"actions": "linked", "backend": ["primary"], "reason": "admissions", "commit": commit},
+    )
+    assert accepted.status_code == 302
+    assert LinkageCheck.objects.count() == 1

@@ -132,7 +132,11 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "coordinator/request.html",
-            {"r": _requests_with_jobs().get(pk=pk), "error": str(exc)},
+            {
+                "r": _requests_with_jobs().get(pk=pk),
+                "error": str(exc),
+                "linkage_checks": LinkageCheck.objects.filter(job_request_id=pk).order_by("id"),
+            },
             status=403,
         )
     return redirect("request", pk=pk)
