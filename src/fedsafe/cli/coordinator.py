@@ -192,3 +192,107 @@ def issue_user_token(
         from fedsafe.coordinator.user_tokens import issue_user_token as issue
 
         typer.echo(issue(username))
+
+
+@coordinator_app.command("create-linkage")
+def create_linkage(
+    ctx: typer.Context,
+    project: Annotated[str, typer.Option("--project", help="The project it is for.")],
+    requester: Annotated[
+        str, typer.Option("--requester", help="The backend whose jobs receive the rows (A).")
+    ],
+    provider: Annotated[str, typer.Option("--provider", help="The backend that sends them (B).")],
+    table: Annotated[
+        list[str],
+        typer.Option("--table", help="TABLE=COLUMN,COLUMN,... (repeat for each table)."),
+    ],
+    finest_dates: Annotated[
+        str, typer.Option("--finest-dates", help="The finest date precision: day, month, year.")
+    ],
+    expires: Annotated[
+        str, typer.Option("--expires", help="When it expires, e.g. 2027-01-01T00:00:00+00:00.")
+    ],
+    start: Annotated[
+        str | None, typer.Option("--start", help="First date covered (YYYY-MM-DD).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last date covered (YYYY-MM-DD).")
+    ] = None,
+    database: DatabaseOption = DEFAULT_DB,
+) -> None:
+    """Record a linkage permission; it is usable once both data controllers grant it."""
+    import datetime
+
+    with _errors(ctx) as console:
+        from fedsafe.coordinator.errors import FieldError
+
+        try:
+            expires_at = datetime.datetime.fromisoformat(expires)
+            dates = (
+                None
+                if start is None and end is None
+                else (
+                    datetime.date.fromisoformat(start or ""),
+                    datetime.date.fromisoformat(end or ""),
+                )
+            )
+        except ValueError as exc:
+            raise FieldError("dates", f"{exc} (give --start and --end together)") from None
+        from fedsafe.coordinator.runtime import configure
+
+        configure(database)
+        from fedsafe.coordinator.linkage_permissions import create_permission, parse_tables
+
+        permission = create_permission(
+            project=project,
+            requester=requester,
+            provider=provider,
+            tables=parse_tables(table),
+            finest_dates=finest_dates,
+            expires_at=expires_at,
+            date_range=dates,
+        )
+        console.print(
+            f"created linkage permission {permission.pk}; both {requester} and {provider} "
+            "must grant it (fedsafe coordinator grant-linkage)"
+        )
+
+
+@coordinator_app.command("grant-linkage")
+def grant_linkage(
+    ctx: typer.Context,
+    permission: Annotated[int, typer.Argument(help="The permission's number.")],
+    backend: Annotated[str, typer.Option("--backend", help="The backend the controller controls.")],
+    granted_by: Annotated[str, typer.Option("--by", help="The data controller's name.")],
+    database: DatabaseOption = DEFAULT_DB,
+) -> None:
+    """Record one data controller's grant of a linkage permission."""
+    with _errors(ctx) as console:
+        from fedsafe.coordinator.runtime import configure
+
+        configure(database)
+        from django.utils import timezone
+
+        from fedsafe.coordinator.linkage_permissions import grant_permission
+
+        grant = grant_permission(permission, backend, granted_by)
+        state = "active" if grant.permission.active_at(timezone.now()) else "not yet active"
+        console.print(f"{backend} granted linkage permission {permission}; it is {state}")
+
+
+@coordinator_app.command("revoke-linkage")
+def revoke_linkage(
+    ctx: typer.Context,
+    permission: Annotated[int, typer.Argument(help="The permission's number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the audit log.")],
+    database: DatabaseOption = DEFAULT_DB,
+) -> None:
+    """Revoke a linkage permission: no new request is checked against it."""
+    with _errors(ctx) as console:
+        from fedsafe.coordinator.runtime import configure
+
+        configure(database)
+        from fedsafe.coordinator.linkage_permissions import revoke_permission
+
+        revoke_permission(permission, reason)
+        console.print(f"revoked linkage permission {permission}")

@@ -252,3 +252,12 @@ from fedsafe.coordinator.release_models import (  # noqa: E402
 )
 
 __all__ += ["CombineRun", "CombinedFile", "Dashboard", "Release", "ReleasedFile"]
+
+# Linkage permissions and the checks made with them (issue #15), registered the same way.
+from fedsafe.coordinator.linkage_models import (  # noqa: E402
+    LinkageCheck,
+    LinkageGrant,
+    LinkagePermission,
+)
+
+__all__ += ["LinkageCheck", "LinkageGrant", "LinkagePermission"]

@@ -15,7 +15,16 @@ from django.utils import timezone
 from fedsafe.agent_protocol.states import Actor, JobState
 from fedsafe.coordinator import audit
 from fedsafe.coordinator.errors import FieldError, NotAllowed
-from fedsafe.coordinator.models import Backend, Job, JobRequest, Schedule, Workspace
+from fedsafe.coordinator.gitfiles import GitReadError
+from fedsafe.coordinator.linkage_checks import ProjectReader, check_linkage, read_project_file
+from fedsafe.coordinator.models import (
+    Backend,
+    Job,
+    JobRequest,
+    LinkageCheck,
+    Schedule,
+    Workspace,
+)
 from fedsafe.coordinator.transitions import move
 from fedsafe.coordinator.validation import (
     check_actions,
@@ -71,9 +80,14 @@ def create_job_request(
     spec: RequestSpec,
     schedule: Schedule | None = None,
     resolve_commit=None,
+    read_project: ProjectReader | None = None,
 ) -> JobRequest:
     """Check everything first, then write the request, its jobs and their audit records in one
-    transaction: a refused request changes nothing."""
+    transaction: a refused request changes nothing.
+
+    project.yaml is read at the commit so that every action declaring ``linkage:`` is checked
+    against an active permission (:mod:`fedsafe.coordinator.linkage_checks`) before any job
+    exists."""
     actions = check_actions(spec.actions)
     choice = check_backend_choice(spec.backends)
     needed = check_tables(spec.needed_tables)
@@ -85,9 +99,11 @@ def create_job_request(
 
         commit = (resolve_commit or branch_head)(workspace.repo_url, workspace.branch)
     actor = f"schedule:{schedule.pk}" if schedule else f"user:{user.get_username()}"
+    project_text, unread = _project_text(workspace, commit, read_project or read_project_file)
     with transaction.atomic():
         backends = _chosen_backends(choice, needed)
         now = timezone.now()
+        linked = check_linkage(workspace, commit, actions, backends, project_text, now)
         request = JobRequest.objects.create(
             workspace=workspace,
             created_by=user,
@@ -109,7 +125,28 @@ def create_job_request(
             requested_backends=choice,
             backends=[b.name for b in backends],
             needed_tables=needed,
+            linkage_checked=unread is None,
+            **({"project_unread": unread} if unread else {}),
         )
+        for check in linked:
+            LinkageCheck.objects.create(
+                job_request=request,
+                action=check.action,
+                runs_on=check.runs_on,
+                declaration=check.declaration.to_public(),
+                permission=check.permission,
+                permission_snapshot=check.snapshot,
+                checked_at=now,
+            )
+            audit.record(
+                actor,
+                "linkage.checked",
+                f"request:{request.pk}",
+                action=check.action,
+                runs_on=check.runs_on,
+                declaration=check.declaration.to_public(),
+                permission=check.permission.pk,
+            )
         for backend in backends:
             for action in actions:
                 job = Job.objects.create(
@@ -126,6 +163,21 @@ def create_job_request(
                     after=JobState.PENDING.value,
                 )
     return request
+
+
+def _project_text(
+    workspace: Workspace, commit: str, read: ProjectReader
+) -> tuple[str | None, str | None]:
+    """project.yaml at the commit, or (None, why not). A repository the coordinator cannot
+    read is not refused here (the agents fetch it themselves, and a commit no backend can read
+    runs nothing); the request's audit record says the linkage check was not made."""
+    try:
+        data = read(workspace.repo_url, commit)
+    except GitReadError as exc:
+        return None, str(exc)[:300]
+    if data is None:
+        return None, f"no project.yaml at {commit}"
+    return data.decode("utf-8", "replace"), None
 
 
 def cancel_request(user: AbstractBaseUser, request: JobRequest) -> int:

@@ -12,7 +12,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fedsafe.coordinator.errors import CoordinatorError
-from fedsafe.coordinator.models import Backend, Job, JobRequest, Project, Workspace
+from fedsafe.coordinator.models import (
+    Backend,
+    Job,
+    JobRequest,
+    LinkageCheck,
+    Project,
+    Workspace,
+)
 from fedsafe.coordinator.requests import RequestSpec, cancel_request, create_job_request
 from fedsafe.coordinator.schedules import create_schedule
 from fedsafe.coordinator.setup_records import create_project, create_workspace
@@ -91,13 +98,21 @@ def workspace(request: HttpRequest, name: str) -> HttpResponse:
 
 def jobs_log(request: HttpRequest) -> HttpResponse:
     """The public log: every request, who asked, why, where, at which commit, and how it went."""
-    requests = _requests_with_jobs()[:PUBLIC_LOG_SIZE]
-    return render(request, "coordinator/jobs_log.html", {"requests": requests})
+    requests = list(_requests_with_jobs()[:PUBLIC_LOG_SIZE])
+    checks = LinkageCheck.objects.filter(job_request__in=[r.pk for r in requests]).order_by(
+        "-job_request_id", "id"
+    )
+    return render(
+        request, "coordinator/jobs_log.html", {"requests": requests, "linkage_checks": checks}
+    )
 
 
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job_request = get_object_or_404(_requests_with_jobs(), pk=pk)
-    response = render(request, "coordinator/request.html", {"r": job_request})
+    checks = LinkageCheck.objects.filter(job_request=job_request).order_by("id")
+    response = render(
+        request, "coordinator/request.html", {"r": job_request, "linkage_checks": checks}
+    )
     # Signposting to the request's Five Safes crate, as the profile asks of landing pages.
     crate = request.build_absolute_uri(f"/jobs/{pk}/crate.zip")
     response["Link"] = (
@@ -117,7 +132,11 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "coordinator/request.html",
-            {"r": _requests_with_jobs().get(pk=pk), "error": str(exc)},
+            {
+                "r": _requests_with_jobs().get(pk=pk),
+                "error": str(exc),
+                "linkage_checks": LinkageCheck.objects.filter(job_request_id=pk).order_by("id"),
+            },
             status=403,
         )
     return redirect("request", pk=pk)
