@@ -252,3 +252,8 @@ from fedsafe.coordinator.release_models import (  # noqa: E402
 )
 
 __all__ += ["CombineRun", "CombinedFile", "Dashboard", "Release", "ReleasedFile"]
+
+# Cohort discovery (fedsafe.coordinator.cohort_models), registered the same way.
+from fedsafe.coordinator.cohort_models import CohortAnswer, CohortQuery  # noqa: E402
+
+__all__ += ["CohortAnswer", "CohortQuery"]
