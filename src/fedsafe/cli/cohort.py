@@ -54,6 +54,14 @@ AutoOption = Annotated[
 ]
 SizeOption = Annotated[int, typer.Option("--population-size", help="Dummy data: patients.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Dummy data: random seed.")]
+BackendConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--backend",
+        help="A backend's configuration file (TOML): count on its database, whatever its "
+        "mapping (native or OMOP), as its agent does.",
+    ),
+]
 UserOption = Annotated[str | None, typer.Option("--user", help="Who asks (for the audit log).")]
 
 
@@ -93,8 +101,9 @@ def _run(
     population_size: int,
     seed: int,
     user: str | None,
+    backend_config: Path | None = None,
 ) -> None:
-    from fedsafe.cli.main import _choose_source, _reporting_errors
+    from fedsafe.cli.main import UsageError, _choose_source, _reporting_errors
 
     with _reporting_errors(ctx):
         from fedsafe.cohort import service
@@ -108,7 +117,16 @@ def _run(
         reads = service.reads(document, ref, form)  # checks the query before any data
         tables = dict(qm.tables_used(reads))
         with tempfile.TemporaryDirectory(prefix="fedsafe-cohort-") as scratch:
-            if dsn is not None:
+            if backend_config is not None:
+                from fedsafe.backends.backend import Backend
+                from fedsafe.backends.config import load_config
+                from fedsafe.backends.logical import connect_logical
+
+                if dsn is not None:
+                    raise UsageError("give only one of --dsn and --backend")
+                connection = connect_logical(Backend(load_config(backend_config)))
+                log = audit_log or Path(".fedsafe/cohort-audit.jsonl")
+            elif dsn is not None:
                 from fedsafe.cli.main import _open_source
 
                 connection = _open_source(_choose_source(dsn, None), tables)
@@ -158,10 +176,11 @@ def count(
     population_size: SizeOption = 1000,
     seed: SeedOption = 0,
     user: UserOption = None,
+    backend: BackendConfigOption = None,
 ) -> None:
     """Count the patients matching an availability query, safely (RQuest v2 or fedsafe JSON)."""
     _run(ctx, query, dsn, form, audit_log, reference_date, threshold, rounding_base,
-         auto_release, population_size, seed, user)  # fmt: skip
+         auto_release, population_size, seed, user, backend)  # fmt: skip
 
 
 @cohort_app.command("distribution")
