@@ -32,6 +32,7 @@ from fedsafe.backends.mappings.omop_writer import to_omop
 
 pytestmark = pytest.mark.slow
 
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 REFERENCE = "2026-01-31"
 FEMALE = {
     "reference_date": REFERENCE,
@@ -115,7 +116,7 @@ def direct_count(config: Path, document: dict, tmp_path: Path) -> int:
     """``fedsafe cohort count --backend`` on the backend itself, with its own throwaway log."""
     query_file = tmp_path / "direct-query.json"
     query_file.write_text(json.dumps(document))
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    env = {**os.environ, "PYTHONPATH": SRC}
     done = subprocess.run(
         [FEDSAFE, "cohort", "count", str(query_file), "--backend", str(config),
          "--audit-log", str(tmp_path / f"direct-{config.parent.name}.jsonl")],
@@ -176,9 +177,20 @@ def test_one_query_fans_out_answers_safely_and_the_ledger_stops_differencing(
         assert answered["total"] == counts["north"] + counts["south"]
         assert all(a["rule"].startswith("counts below 10 -> 0") for a in answered["answers"])
 
-        # The differencing attempt: the same women less the oldest few.
-        second = post_query(server.url, user_token, FEMALE_UNDER_102).json()["id"]
+        # The differencing attempt, the same women less the oldest few, from the command line:
+        # `fedsafe cohort submit` waits and prints the answers as the agents send them.
+        query_file = tmp_path / "under-102.json"
+        query_file.write_text(json.dumps(FEMALE_UNDER_102))
+        submitter = subprocess.Popen(
+            [FEDSAFE, "cohort", "submit", str(query_file), "--coordinator", server.url,
+             "--poll-seconds", "0.2", "--wait", "300"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "FEDSAFE_USER_TOKEN": user_token, "PYTHONPATH": SRC},
+        )  # fmt: skip
         run_agents(configs, server.url, tokens)
+        printed, errors = submitter.communicate(timeout=300)
+        assert submitter.returncode == 0, errors
+        second = int(re.match(r"cohort query (\d+): asked 2 backend", printed).group(1))
         differenced = get_query(server.url, user_token, second)
     finally:
         server.stop()
@@ -200,6 +212,13 @@ def test_one_query_fans_out_answers_safely_and_the_ledger_stops_differencing(
         assert answer["status"] == "answered"
         assert answer["safe_count"] == counts[answer["backend"]]
     assert differenced["total"] == answered["total"]
+    lines = printed.splitlines()
+    assert sorted(lines[1:3]) == [
+        f"{name}: {counts[name]} (counts below 10 -> 0; others rounded to the nearest 10, "
+        "halves up)"
+        for name in ("north", "south")
+    ]
+    assert lines[3].startswith(f"total: {answered['total']} (sum of the backends' safe counts")
 
     # No raw count anywhere in the coordinator's database; the scan can find them where they
     # rightly are, in each backend's own audit log.
