@@ -16,6 +16,13 @@ from typing import Any
 
 import httpx
 
+from fedsafe.agent_protocol.cohort import (
+    CohortAnswerIn,
+    CohortAnswerOut,
+    CohortLeaseIn,
+    CohortQueryOut,
+    CohortRefusalIn,
+)
 from fedsafe.agent_protocol.messages import (
     BackendInfo,
     HeartbeatIn,
@@ -24,13 +31,6 @@ from fedsafe.agent_protocol.messages import (
     LeaseIn,
     ProvidesIn,
     StateReport,
-)
-from fedsafe.agent_protocol.cohort import (
-    CohortAnswerIn,
-    CohortAnswerOut,
-    CohortLeaseIn,
-    CohortQueryOut,
-    CohortRefusalIn,
 )
 from fedsafe.errors import FedsafeError
 

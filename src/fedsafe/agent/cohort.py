@@ -11,7 +11,7 @@ or a class of refusal. Nothing else in the service's result (and no raw number) 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fedsafe.agent.client import AgentClient, ApiRefused
@@ -45,7 +45,9 @@ class CohortAnswerer:
     config: BackendConfig
     client: AgentClient
     log: Callable[[str], None]
-    policy: CohortCountPolicy = CohortCountPolicy(auto_release=True)
+    # The agent sends answers without a person looking, so the audit log records auto_release.
+    # Not yet read from the backend's configuration file: the defaults (10, nearest 10).
+    policy: CohortCountPolicy = field(default_factory=lambda: CohortCountPolicy(auto_release=True))
 
     def step(self) -> int:
         """Answer every cohort query waiting now; returns how many were answered."""

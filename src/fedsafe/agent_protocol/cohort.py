@@ -27,7 +27,9 @@ __all__ = [
 MAX_COHORT_LEASE = 20
 MAX_SAFE_COUNT = 10**12  # more patients than exist; anything bigger is not a count
 
-RuleText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x20-\x7E]*$")]
+RuleText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x20-\x7E]*$")
+]
 
 
 class _Strict(BaseModel):

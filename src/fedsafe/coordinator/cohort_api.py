@@ -129,9 +129,7 @@ def answer(request: HttpRequest, query_id: int = Path(..., ge=1, le=2**62)) -> A
     if isinstance(body, CohortRefusalIn):
         stored = record_answer(request.auth, query_id, refused=body.refused)
     else:
-        stored = record_answer(
-            request.auth, query_id, safe_count=body.safe_count, rule=body.rule
-        )
+        stored = record_answer(request.auth, query_id, safe_count=body.safe_count, rule=body.rule)
     return 200, _answer_out(stored)
 
 
@@ -182,7 +180,10 @@ def submit(request: HttpRequest) -> HttpResponse:
     except FieldError as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
     return JsonResponse(
-        {**to_json(stored), "url": request.build_absolute_uri(f"/api/cohort/v1/queries/{stored.pk}")},
+        {
+            **to_json(stored),
+            "url": request.build_absolute_uri(f"/api/cohort/v1/queries/{stored.pk}"),
+        },
         status=201,
     )
 

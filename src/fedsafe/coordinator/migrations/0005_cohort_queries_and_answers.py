@@ -6,40 +6,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('coordinator', '0004_releases_and_combined_results'),
+        ("coordinator", "0004_releases_and_combined_results"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CohortQuery',
+            name="CohortQuery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('query', models.JSONField()),
-                ('form', models.CharField(max_length=10)),
-                ('requested_backends', models.JSONField()),
-                ('needed_tables', models.JSONField(default=list)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("query", models.JSONField()),
+                ("form", models.CharField(max_length=10)),
+                ("requested_backends", models.JSONField()),
+                ("needed_tables", models.JSONField(default=list)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CohortAnswer',
+            name="CohortAnswer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(default='pending', max_length=10)),
-                ('leased_at', models.DateTimeField(blank=True, null=True)),
-                ('safe_count', models.BigIntegerField(blank=True, null=True)),
-                ('rule', models.CharField(blank=True, default='', max_length=200)),
-                ('refused', models.CharField(blank=True, default='', max_length=64)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('backend', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cohort_answers', to='coordinator.backend')),
-                ('query', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='answers', to='coordinator.cohortquery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("state", models.CharField(default="pending", max_length=10)),
+                ("leased_at", models.DateTimeField(blank=True, null=True)),
+                ("safe_count", models.BigIntegerField(blank=True, null=True)),
+                ("rule", models.CharField(blank=True, default="", max_length=200)),
+                ("refused", models.CharField(blank=True, default="", max_length=64)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "backend",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cohort_answers",
+                        to="coordinator.backend",
+                    ),
+                ),
+                (
+                    "query",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="answers",
+                        to="coordinator.cohortquery",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('query', 'backend'), name='one_answer_per_backend')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("query", "backend"), name="one_answer_per_backend"
+                    )
+                ],
             },
         ),
     ]
