@@ -47,6 +47,8 @@ FEMALE_UNDER_102 = {
     ],
 }
 
+OMOP_CONCEPT = {"groups": [{"rules": [{"domain": "condition", "codes": ["omop:201826"]}]}]}
+
 
 def backends(root: Path) -> dict[str, Path]:
     """North (DuckDB, native) and south (SQLite, OMOP): the same 437 patients (158 women)."""
@@ -192,6 +194,12 @@ def test_one_query_fans_out_answers_safely_and_the_ledger_stops_differencing(
         assert submitter.returncode == 0, errors
         second = int(re.match(r"cohort query (\d+): asked 2 backend", printed).group(1))
         differenced = get_query(server.url, user_token, second)
+
+        # A query the backends cannot compile (OMOP concept ids on the core tables) is refused
+        # by each, with the class of reason only, and adds nothing to the total.
+        third = post_query(server.url, user_token, OMOP_CONCEPT).json()["id"]
+        run_agents(configs, server.url, tokens)
+        refused = get_query(server.url, user_token, third)
     finally:
         server.stop()
 
@@ -212,6 +220,10 @@ def test_one_query_fans_out_answers_safely_and_the_ledger_stops_differencing(
         assert answer["status"] == "answered"
         assert answer["safe_count"] == counts[answer["backend"]]
     assert differenced["total"] == answered["total"]
+    assert [(a["status"], a["refused"], a["safe_count"]) for a in refused["answers"]] == [
+        ("refused", "CohortQueryError", None)
+    ] * 2
+    assert refused["total"] is None and refused["complete"]
     lines = printed.splitlines()
     assert sorted(lines[1:3]) == [
         f"{name}: {counts[name]} (counts below 10 -> 0; others rounded to the nearest 10, "

@@ -4,19 +4,23 @@ re-rounded so it is never more precise than the policy allows."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
+from django.utils import timezone
 
 from fedsafe.coordinator.cohort_models import CohortAnswer, CohortQuery
 from fedsafe.coordinator.cohort_queries import (
     CohortNotFound,
+    RateLimited,
     combined,
     lease_queries,
     record_answer,
     submit_query,
 )
 from fedsafe.coordinator.errors import FieldError
+from fedsafe.coordinator.models import AuditEvent
 from fedsafe.coordinator.setup_records import add_backend
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +99,21 @@ def test_the_total_is_the_sum_re_rounded(user, cohort_backends, parts, total):
             record_answer(cohort_backends[name], women.pk, safe_count=part, rule="r")
     result = combined(women)
     assert result.total == total and result.complete
+
+
+def test_a_flood_of_queries_from_one_user_is_refused_and_logged(
+    user, other_user, cohort_backends, monkeypatch
+):
+    monkeypatch.setattr("fedsafe.coordinator.cohort_queries.MAX_QUERIES_PER_HOUR", 3)
+    for _ in range(3):
+        submit_query(user, WOMEN)
+    with pytest.raises(RateLimited, match="3 cohort queries in the last hour; the limit is 3"):
+        submit_query(user, WOMEN)
+    assert CohortQuery.objects.count() == 3
+    assert AuditEvent.objects.filter(kind="cohort.rate_limited").count() == 1
+    submit_query(other_user, WOMEN)  # the limit is per user
+    # An hour later the user may ask again.
+    CohortQuery.objects.filter(created_by=user).update(
+        created_at=timezone.now() - datetime.timedelta(hours=1, seconds=1)
+    )
+    submit_query(user, WOMEN)

@@ -64,6 +64,11 @@ class CohortAnswerer:
         except AuditLogError:
             self.log(f"cohort query {query.id}: the audit log cannot be written; not answered")
             return  # nothing leaves without its audit record; asked again after the lease
+        except Exception as exc:  # one bad query must not stop the agent's jobs
+            # The message stays in the backend's own log; only the class of error leaves.
+            self.log(f"cohort query {query.id}: {type(exc).__name__}: {exc}")
+            name = type(exc).__name__
+            part = CohortRefusalIn(refused=name if name.isidentifier() else "InternalError")
         try:
             self.client.answer_cohort(query.id, part)
         except ApiRefused as exc:

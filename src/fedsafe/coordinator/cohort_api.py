@@ -39,6 +39,7 @@ from fedsafe.coordinator.cohort_models import CohortAnswer, CohortQuery
 from fedsafe.coordinator.cohort_queries import (
     MAX_QUERY_CHARS,
     CohortNotFound,
+    RateLimited,
     lease_queries,
     record_answer,
     submit_query,
@@ -179,6 +180,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         stored = submit_query(user, body["query"], body.get("backends", "all"))
     except FieldError as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
+    except RateLimited as exc:
+        return JsonResponse({"detail": str(exc)}, status=429)
     return JsonResponse(
         {
             **to_json(stored),

@@ -36,6 +36,7 @@ from fedsafe.coordinator.requests import eligible_backends
 __all__ = [
     "CohortNotFound",
     "Combined",
+    "RateLimited",
     "combined",
     "lease_queries",
     "needed_tables",
@@ -47,6 +48,13 @@ __all__ = [
 RELEASE_AGAIN_AFTER = datetime.timedelta(minutes=5)  # a leased query whose agent died
 TOTAL_POLICY = CohortCountPolicy()
 MAX_QUERY_CHARS = 64_000
+
+
+MAX_QUERIES_PER_HOUR = 60  # per user: more is a flood (or an attempt to map the data by count)
+
+
+class RateLimited(Exception):
+    """Too many cohort queries from one user in the last hour; refused and audited."""
 
 
 class CohortNotFound(Exception):
@@ -104,6 +112,14 @@ def submit_query(user: AbstractBaseUser, document: Any, backends: Any = "all") -
     form, query = parse_document(document)
     needed = needed_tables(query)
     chosen = _backends(backends, needed)
+    since = timezone.now() - datetime.timedelta(hours=1)
+    recent = CohortQuery.objects.filter(created_by=user, created_at__gt=since).count()
+    if recent >= MAX_QUERIES_PER_HOUR:
+        audit.record(f"user:{user.get_username()}", "cohort.rate_limited", "", recent=recent)
+        raise RateLimited(
+            f"{user.get_username()} has sent {recent} cohort queries in the last hour; the "
+            f"limit is {MAX_QUERIES_PER_HOUR}: try again later"
+        )
     with transaction.atomic():
         stored = CohortQuery.objects.create(
             created_by=user,
