@@ -235,6 +235,14 @@ def test_one_query_fans_out_answers_safely_and_the_ledger_stops_differencing(
     # No raw count anywhere in the coordinator's database; the scan can find them where they
     # rightly are, in each backend's own audit log.
     assert raw_count_cells(database, raw) == []
+    # The scan can fail: a raw count as a number or inside JSON text is found.
+    r = min(raw)
+    planted = tmp_path / "planted.sqlite3"
+    with closing(sqlite3.connect(planted)) as db:
+        db.execute("CREATE TABLE t (n INTEGER, data TEXT)")
+        db.execute("INSERT INTO t VALUES (?, ?), (1, ?)", (r, "{}", json.dumps({"raw": r})))
+        db.commit()
+    assert len(raw_count_cells(f"sqlite:///{planted}", raw)) == 2
     assert all(
         str(records["raw_count"]) in (config.parent / "agent" / "cohort-audit.jsonl").read_text()
         for config in configs.values()
