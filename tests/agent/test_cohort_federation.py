@@ -51,7 +51,8 @@ OMOP_CONCEPT = {"groups": [{"rules": [{"domain": "condition", "codes": ["omop:20
 
 
 def backends(root: Path) -> dict[str, Path]:
-    """North (DuckDB, native) and south (SQLite, OMOP): the same 437 patients (158 women)."""
+    """North (DuckDB, native) and south (SQLite, OMOP): the same 437 patients (158 women).
+    South's cohort policy rounds to the nearest 5 (its ``[cohort]`` settings)."""
     tables = core_population(n=437, seed=5)
     north, south = root / "north", root / "south"
     north.mkdir(parents=True)
@@ -63,7 +64,12 @@ def backends(root: Path) -> dict[str, Path]:
             north / "backend.toml", f"duckdb:///{north}/data.duckdb", "native", CORE, name="north"
         ),
         "south": write_config(
-            south / "backend.toml", f"sqlite:///{south}/omop.sqlite", "omop", CORE, name="south"
+            south / "backend.toml",
+            f"sqlite:///{south}/omop.sqlite",
+            "omop",
+            CORE,
+            extra="\n[cohort]\nrounding_base = 5\n",
+            name="south",
         ),
     }
 
@@ -177,7 +183,11 @@ def test_one_query_fans_out_answers_safely_and_the_ledger_stops_differencing(
             assert counts[name] == direct_count(config, FEMALE, tmp_path), name
         assert counts["north"] > 0 and counts["north"] % 10 == 0
         assert answered["total"] == counts["north"] + counts["south"]
-        assert all(a["rule"].startswith("counts below 10 -> 0") for a in answered["answers"])
+        rules = {a["backend"]: a["rule"] for a in answered["answers"]}
+        assert rules == {
+            "north": "counts below 10 -> 0; others rounded to the nearest 10, halves up",
+            "south": "counts below 10 -> 0; others rounded to the nearest 5, halves up",
+        }
 
         # The differencing attempt, the same women less the oldest few, from the command line:
         # `fedsafe cohort submit` waits and prints the answers as the agents send them.
@@ -212,7 +222,8 @@ def test_one_query_fans_out_answers_safely_and_the_ledger_stops_differencing(
         # The attack's premise holds: the two raw counts differ by a small number, so the two
         # answers given on their own (160 and 150) would have revealed it.
         assert 0 < r1 - r2 < 10
-        assert records[0]["safe_count"] != (r2 + 5) // 10 * 10
+        base = records[0]["policy"]["rounding_base"]
+        assert records[0]["safe_count"] != (2 * r2 + base) // (2 * base) * base
         assert r1 % 10 and r2 % 10  # distinctive: not what any safe count could be
         raw |= {r1, r2}
     for answer in differenced["answers"]:
@@ -225,11 +236,7 @@ def test_one_query_fans_out_answers_safely_and_the_ledger_stops_differencing(
     ] * 2
     assert refused["total"] is None and refused["complete"]
     lines = printed.splitlines()
-    assert sorted(lines[1:3]) == [
-        f"{name}: {counts[name]} (counts below 10 -> 0; others rounded to the nearest 10, "
-        "halves up)"
-        for name in ("north", "south")
-    ]
+    assert sorted(lines[1:3]) == [f"{n}: {counts[n]} ({rules[n]})" for n in ("north", "south")]
     assert lines[3].startswith(f"total: {answered['total']} (sum of the backends' safe counts")
 
     # No raw count anywhere in the coordinator's database; the scan can find them where they

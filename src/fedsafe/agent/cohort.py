@@ -1,7 +1,8 @@
 """The agent's cohort-discovery step: lease the cohort queries waiting for this backend, answer
 each on the backend's own database with ``fedsafe.cohort.service``, send back only the safe part.
 
-The backend's cohort policy (default: below 10 -> 0, nearest 10, halves up) and its
+The backend's cohort policy (its configuration's ``[cohort]``; default: below 10 -> 0, nearest
+10, halves up) and its
 differencing ledger are applied by the service, which writes the raw count to the backend's
 own audit log (``cohort-audit.jsonl`` next to the agent's state) before anything is returned.
 What leaves is built here from the service's answer, field by field: a safe count and the rule,
@@ -11,7 +12,7 @@ or a class of refusal. Nothing else in the service's result (and no raw number) 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from fedsafe.agent.client import AgentClient, ApiRefused
@@ -45,9 +46,12 @@ class CohortAnswerer:
     config: BackendConfig
     client: AgentClient
     log: Callable[[str], None]
-    # The agent sends answers without a person looking, so the audit log records auto_release.
-    # Not yet read from the backend's configuration file: the defaults (10, nearest 10).
-    policy: CohortCountPolicy = field(default_factory=lambda: CohortCountPolicy(auto_release=True))
+
+    @property
+    def policy(self) -> CohortCountPolicy:
+        """The backend's ``[cohort]`` settings (default: below 10 -> 0, nearest 10)."""
+        settings = self.config.cohort
+        return CohortCountPolicy(settings.threshold, settings.rounding_base, settings.auto_release)
 
     def step(self) -> int:
         """Answer every cohort query waiting now; returns how many were answered."""

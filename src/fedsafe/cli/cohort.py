@@ -47,8 +47,14 @@ DateOption = Annotated[
     str | None,
     typer.Option("--reference-date", help="YYYY-MM-DD for ages and time windows (default today)."),
 ]
-ThresholdOption = Annotated[int, typer.Option("--threshold", help="Counts below this become 0.")]
-BaseOption = Annotated[int, typer.Option("--rounding-base", help="Round to nearest (halves up).")]
+ThresholdOption = Annotated[
+    int | None,
+    typer.Option("--threshold", help="Counts below this become 0 (default 10, or --backend's)."),
+]
+BaseOption = Annotated[
+    int | None,
+    typer.Option("--rounding-base", help="Round to nearest, halves up (10, or --backend's)."),
+]
 AutoOption = Annotated[
     bool, typer.Option("--auto-release", help="Record that this backend releases without review.")
 ]
@@ -95,8 +101,8 @@ def _run(
     form: str | None,
     audit_log: Path | None,
     reference_date: str | None,
-    threshold: int,
-    rounding_base: int,
+    threshold: int | None,
+    rounding_base: int | None,
     auto_release: bool,
     population_size: int,
     seed: int,
@@ -112,19 +118,30 @@ def _run(
         from fedsafe.query_model import nodes as qm
 
         document = _read(source) if isinstance(source, Path) else source
-        policy = CohortCountPolicy(threshold, rounding_base, auto_release)
+        config = None
+        if backend_config is not None:
+            from fedsafe.backends.config import load_config
+
+            config = load_config(backend_config)
+        settings = config.cohort if config is not None else None
+        policy = CohortCountPolicy(
+            threshold if threshold is not None else (settings.threshold if settings else 10),
+            rounding_base
+            if rounding_base is not None
+            else (settings.rounding_base if settings else 10),
+            auto_release or bool(settings and settings.auto_release),
+        )
         ref = _date(reference_date)
         reads = service.reads(document, ref, form)  # checks the query before any data
         tables = dict(qm.tables_used(reads))
         with tempfile.TemporaryDirectory(prefix="fedsafe-cohort-") as scratch:
-            if backend_config is not None:
+            if config is not None:
                 from fedsafe.backends.backend import Backend
-                from fedsafe.backends.config import load_config
                 from fedsafe.backends.logical import connect_logical
 
                 if dsn is not None:
                     raise UsageError("give only one of --dsn and --backend")
-                connection = connect_logical(Backend(load_config(backend_config)))
+                connection = connect_logical(Backend(config))
                 log = audit_log or Path(".fedsafe/cohort-audit.jsonl")
             elif dsn is not None:
                 from fedsafe.cli.main import _open_source
@@ -170,8 +187,8 @@ def count(
     form: FormatOption = None,
     audit_log: AuditOption = None,
     reference_date: DateOption = None,
-    threshold: ThresholdOption = 10,
-    rounding_base: BaseOption = 10,
+    threshold: ThresholdOption = None,
+    rounding_base: BaseOption = None,
     auto_release: AutoOption = False,
     population_size: SizeOption = 1000,
     seed: SeedOption = 0,
@@ -190,8 +207,8 @@ def distribution(
     dsn: DsnOption = None,
     audit_log: AuditOption = None,
     reference_date: DateOption = None,
-    threshold: ThresholdOption = 10,
-    rounding_base: BaseOption = 10,
+    threshold: ThresholdOption = None,
+    rounding_base: BaseOption = None,
     auto_release: AutoOption = False,
     population_size: SizeOption = 1000,
     seed: SeedOption = 0,
