@@ -292,6 +292,9 @@ def test_answers_carry_no_raw_count_and_backends_stay_apart(coordinator_db, tmp_
         ):
             refused = agent["north"].post(f"/{north_only}/answer", json=body)
             assert refused.status_code == 422, (body, refused.text)
+        for content, status in ((b"not json", 422), (b'{"rule": "' + b"x" * 2000 + b'"}', 413)):
+            refused = agent["north"].post(f"/{north_only}/answer", content=content)
+            assert refused.status_code == status, refused.text
         assert query(database, "SELECT state, safe_count FROM coordinator_cohortanswer") == (
             leased_rows
         )
