@@ -272,6 +272,12 @@ def test_answers_carry_no_raw_count_and_backends_stay_apart(coordinator_db, tmp_
             for name, token in tokens.items()
         }
         before = query(database, "SELECT * FROM coordinator_cohortanswer ORDER BY id")
+        # The OpenAPI document says what an answer may hold: two closed shapes, no other key.
+        document = agent["north"].get("/openapi.json").json()
+        body = document["paths"]["/api/agent/v1/cohort/{query_id}/answer"]["post"]["requestBody"]
+        shapes = body["content"]["application/json"]["schema"]["oneOf"]
+        assert [sorted(s["properties"]) for s in shapes] == [["rule", "safe_count"], ["refused"]]
+        assert all(s["additionalProperties"] is False for s in shapes)
 
         # South cannot see north's query, nor answer it.
         assert agent["south"].post("/lease", json={}).json() == []

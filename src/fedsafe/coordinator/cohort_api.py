@@ -111,6 +111,22 @@ def lease(request: HttpRequest, body: CohortLeaseIn) -> list[CohortQueryOut]:
     "/{query_id}/answer",
     response={200: CohortAnswerOut, 401: Error, 404: Error, 409: Error, 413: Error, 422: Error},
     tags=["cohort"],
+    # The body is read by hand (one of two closed shapes); its schema is documented here.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            CohortAnswerIn.model_json_schema(),
+                            CohortRefusalIn.model_json_schema(),
+                        ]
+                    }
+                }
+            },
+        }
+    },
 )
 def answer(request: HttpRequest, query_id: int = Path(..., ge=1, le=2**62)) -> Any:
     """Answer one of this backend's queries: ``{"safe_count", "rule"}`` or ``{"refused"}``."""
