@@ -70,6 +70,10 @@ class Error(Schema):
     detail: str
 
 
+# As the agent API: 400 for an unparsable body, 422 (with pydantic's list) for a malformed one.
+ERRORS: dict[int, Any] = {400: Error, 401: Error, 413: Error, 422: Any}
+
+
 @cohort_agent_api.exception_handler(CohortNotFound)
 def _not_found(request: HttpRequest, exc: CohortNotFound) -> Any:
     refuse(request.auth, request.path, None, str(exc))
@@ -93,7 +97,7 @@ def _answer_out(answer: CohortAnswer) -> CohortAnswerOut:
     )
 
 
-@cohort_agent_api.post("/lease", response={200: list[CohortQueryOut], 401: Error}, tags=["cohort"])
+@cohort_agent_api.post("/lease", response={200: list[CohortQueryOut], **ERRORS}, tags=["cohort"])
 def lease(request: HttpRequest, body: CohortLeaseIn) -> list[CohortQueryOut]:
     """Cohort queries waiting for this backend (at most ``max_queries``)."""
     return [
@@ -109,7 +113,7 @@ def lease(request: HttpRequest, body: CohortLeaseIn) -> list[CohortQueryOut]:
 
 @cohort_agent_api.post(
     "/{query_id}/answer",
-    response={200: CohortAnswerOut, 401: Error, 404: Error, 409: Error, 413: Error, 422: Error},
+    response={200: CohortAnswerOut, 404: Error, 409: Error, **ERRORS},
     tags=["cohort"],
     # The body is read by hand (one of two closed shapes); its schema is documented here.
     openapi_extra={
