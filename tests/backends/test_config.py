@@ -229,3 +229,15 @@ def test_agent_folders_that_overlap_or_are_misspelt_are_refused(
 ) -> None:
     with pytest.raises(BackendConfigError, match=expected):
         load_config(write(tmp_path, GOOD + "\n[agent]\n" + agent + "\n"))
+
+
+def test_a_backend_sets_its_cohort_policy(tmp_path: Path) -> None:
+    default = load_config(write(tmp_path, GOOD))
+    assert (default.cohort.threshold, default.cohort.rounding_base) == (10, 10)
+    assert default.cohort.auto_release is True
+    path = write(tmp_path, GOOD + "\n[cohort]\nthreshold = 20\nrounding_base = 5\n")
+    config = load_config(path)
+    assert (config.cohort.threshold, config.cohort.rounding_base) == (20, 5)
+    for bad, key in (("threshold = 0", "threshold"), ("rounding = 5", "rounding")):
+        with pytest.raises(BackendConfigError, match=key):
+            load_config(write(tmp_path, GOOD + f"\n[cohort]\n{bad}\n"))

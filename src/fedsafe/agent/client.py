@@ -16,6 +16,13 @@ from typing import Any
 
 import httpx
 
+from fedsafe.agent_protocol.cohort import (
+    CohortAnswerIn,
+    CohortAnswerOut,
+    CohortLeaseIn,
+    CohortQueryOut,
+    CohortRefusalIn,
+)
 from fedsafe.agent_protocol.messages import (
     BackendInfo,
     HeartbeatIn,
@@ -116,3 +123,17 @@ class AgentClient:
     def report(self, job_id: int, report: StateReport) -> JobOut:
         body = report.model_dump(mode="json", exclude_none=True)
         return JobOut.model_validate(self._call("POST", f"/jobs/{job_id}/state", body))
+
+    # Cohort discovery (fedsafe.agent_protocol.cohort): queries in, safe answers out.
+
+    def lease_cohort(self, max_queries: int = 10) -> list[CohortQueryOut]:
+        body = CohortLeaseIn(max_queries=max_queries).model_dump()
+        return [CohortQueryOut.model_validate(q) for q in self._call("POST", "/cohort/lease", body)]
+
+    def answer_cohort(
+        self, query_id: int, answer: CohortAnswerIn | CohortRefusalIn
+    ) -> CohortAnswerOut:
+        body = answer.model_dump(mode="json")
+        return CohortAnswerOut.model_validate(
+            self._call("POST", f"/cohort/{query_id}/answer", body)
+        )

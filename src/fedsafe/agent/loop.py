@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fedsafe.agent.client import AgentClient
+from fedsafe.agent.cohort import CohortAnswerer
 from fedsafe.agent.run_job import JobRunner, kill_processes_in
 from fedsafe.agent.state import AgentState
 from fedsafe.agent_protocol.states import JobState
@@ -38,6 +39,7 @@ class Agent:
         self.runner = JobRunner(
             self.config, self.client, self.state, self.heartbeat_seconds, self.log
         )
+        self.cohort = CohortAnswerer(self.config, self.client, self.log)
 
     def start(self) -> None:
         info = self.client.put_provides(sorted(self.config.tables))
@@ -72,6 +74,7 @@ class Agent:
         self.start()
         done = 0
         while True:
+            self.cohort.step()  # cohort queries are quick: answered between jobs
             jobs = self.client.lease(1)
             if not jobs:
                 if once:

@@ -22,6 +22,11 @@ Operators write one TOML file per backend::
     memory_bytes = 8589934592             # and its default)
     wall_seconds = 7200
 
+    [cohort]                              # optional: cohort discovery's count policy
+    threshold = 10                        # counts below this are answered as 0
+    rounding_base = 10                    # the rest rounded to the nearest multiple, halves up
+    auto_release = true                   # answers leave without a person looking
+
     [agent]                               # optional: where `fedsafe agent run` keeps things
     work_dir = "agent/work"               # per-job working copies (default shown)
     high_store = "agent/high"             # every output, by workspace
@@ -56,6 +61,7 @@ __all__ = [
     "AgentPaths",
     "BackendConfig",
     "BackendConfigError",
+    "CohortSettings",
     "EngineConfig",
     "Policy",
     "load_config",
@@ -139,6 +145,15 @@ def _agent_paths(folder: Path, given: dict[str, str], source: Path | None = None
 
 
 @dataclass(frozen=True)
+class CohortSettings:
+    """``[cohort]``: how this backend makes cohort counts safe (``fedsafe.cohort.policy``)."""
+
+    threshold: int = 10
+    rounding_base: int = 10
+    auto_release: bool = True
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     name: str
     mapping: str
@@ -156,6 +171,8 @@ class BackendConfig:
         return frozenset(dict(self.grants).get(project, ())) if project else frozenset()
 
     agent: AgentPaths = field(default_factory=lambda: _agent_paths(Path.cwd(), {}))
+
+    cohort: CohortSettings = field(default_factory=CohortSettings)
 
     def physical_name(self, logical: str) -> str:
         """The database's name for a logical table (native mapping; default: the same)."""
@@ -204,6 +221,12 @@ class _Agent(_Strict):
     state: str | None = pydantic.Field(default=None, min_length=1)
 
 
+class _Cohort(_Strict):
+    threshold: int = pydantic.Field(default=10, ge=1)
+    rounding_base: int = pydantic.Field(default=10, ge=1)
+    auto_release: bool = True
+
+
 class _File(_Strict):
     backend: _Backend
     engine: _Engine
@@ -211,6 +234,7 @@ class _File(_Strict):
     permissions: _Permissions = pydantic.Field(default_factory=_Permissions)
     limits: _Limits = pydantic.Field(default_factory=_Limits)
     agent: _Agent = pydantic.Field(default_factory=_Agent)
+    cohort: _Cohort = pydantic.Field(default_factory=_Cohort)
     tables: dict[str, str] = pydantic.Field(default_factory=dict)
 
 
@@ -293,6 +317,7 @@ def _build(path: Path, parsed: _File) -> BackendConfig:
             {k: v for k, v in parsed.agent.model_dump().items() if v is not None},
             path,
         ),
+        cohort=CohortSettings(**parsed.cohort.model_dump()),
     )
 
 

@@ -47,13 +47,27 @@ DateOption = Annotated[
     str | None,
     typer.Option("--reference-date", help="YYYY-MM-DD for ages and time windows (default today)."),
 ]
-ThresholdOption = Annotated[int, typer.Option("--threshold", help="Counts below this become 0.")]
-BaseOption = Annotated[int, typer.Option("--rounding-base", help="Round to nearest (halves up).")]
+ThresholdOption = Annotated[
+    int | None,
+    typer.Option("--threshold", help="Counts below this become 0 (default 10, or --backend's)."),
+]
+BaseOption = Annotated[
+    int | None,
+    typer.Option("--rounding-base", help="Round to nearest, halves up (10, or --backend's)."),
+]
 AutoOption = Annotated[
     bool, typer.Option("--auto-release", help="Record that this backend releases without review.")
 ]
 SizeOption = Annotated[int, typer.Option("--population-size", help="Dummy data: patients.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Dummy data: random seed.")]
+BackendConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--backend",
+        help="A backend's configuration file (TOML): count on its database, whatever its "
+        "mapping (native or OMOP), as its agent does.",
+    ),
+]
 UserOption = Annotated[str | None, typer.Option("--user", help="Who asks (for the audit log).")]
 
 
@@ -87,14 +101,15 @@ def _run(
     form: str | None,
     audit_log: Path | None,
     reference_date: str | None,
-    threshold: int,
-    rounding_base: int,
+    threshold: int | None,
+    rounding_base: int | None,
     auto_release: bool,
     population_size: int,
     seed: int,
     user: str | None,
+    backend_config: Path | None = None,
 ) -> None:
-    from fedsafe.cli.main import _choose_source, _reporting_errors
+    from fedsafe.cli.main import UsageError, _choose_source, _reporting_errors
 
     with _reporting_errors(ctx):
         from fedsafe.cohort import service
@@ -103,12 +118,32 @@ def _run(
         from fedsafe.query_model import nodes as qm
 
         document = _read(source) if isinstance(source, Path) else source
-        policy = CohortCountPolicy(threshold, rounding_base, auto_release)
+        config = None
+        if backend_config is not None:
+            from fedsafe.backends.config import load_config
+
+            config = load_config(backend_config)
+        settings = config.cohort if config is not None else None
+        policy = CohortCountPolicy(
+            threshold if threshold is not None else (settings.threshold if settings else 10),
+            rounding_base
+            if rounding_base is not None
+            else (settings.rounding_base if settings else 10),
+            auto_release or bool(settings and settings.auto_release),
+        )
         ref = _date(reference_date)
         reads = service.reads(document, ref, form)  # checks the query before any data
         tables = dict(qm.tables_used(reads))
         with tempfile.TemporaryDirectory(prefix="fedsafe-cohort-") as scratch:
-            if dsn is not None:
+            if config is not None:
+                from fedsafe.backends.backend import Backend
+                from fedsafe.backends.logical import connect_logical
+
+                if dsn is not None:
+                    raise UsageError("give only one of --dsn and --backend")
+                connection = connect_logical(Backend(config))
+                log = audit_log or Path(".fedsafe/cohort-audit.jsonl")
+            elif dsn is not None:
                 from fedsafe.cli.main import _open_source
 
                 connection = _open_source(_choose_source(dsn, None), tables)
@@ -152,16 +187,17 @@ def count(
     form: FormatOption = None,
     audit_log: AuditOption = None,
     reference_date: DateOption = None,
-    threshold: ThresholdOption = 10,
-    rounding_base: BaseOption = 10,
+    threshold: ThresholdOption = None,
+    rounding_base: BaseOption = None,
     auto_release: AutoOption = False,
     population_size: SizeOption = 1000,
     seed: SeedOption = 0,
     user: UserOption = None,
+    backend: BackendConfigOption = None,
 ) -> None:
     """Count the patients matching an availability query, safely (RQuest v2 or fedsafe JSON)."""
     _run(ctx, query, dsn, form, audit_log, reference_date, threshold, rounding_base,
-         auto_release, population_size, seed, user)  # fmt: skip
+         auto_release, population_size, seed, user, backend)  # fmt: skip
 
 
 @cohort_app.command("distribution")
@@ -171,8 +207,8 @@ def distribution(
     dsn: DsnOption = None,
     audit_log: AuditOption = None,
     reference_date: DateOption = None,
-    threshold: ThresholdOption = 10,
-    rounding_base: BaseOption = 10,
+    threshold: ThresholdOption = None,
+    rounding_base: BaseOption = None,
     auto_release: AutoOption = False,
     population_size: SizeOption = 1000,
     seed: SeedOption = 0,

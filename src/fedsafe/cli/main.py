@@ -514,3 +514,4 @@ app.add_typer(linkage_app)
 from fedsafe.cli.agent import agent_app  # noqa: E402
 
 app.add_typer(agent_app, name="agent")
+from fedsafe.cli import cohort_submit as _cohort_submit  # noqa: E402, F401 - joins `fedsafe cohort`

@@ -261,3 +261,8 @@ from fedsafe.coordinator.linkage_models import (  # noqa: E402
 )
 
 __all__ += ["LinkageCheck", "LinkageGrant", "LinkagePermission"]
+
+# Cohort discovery (fedsafe.coordinator.cohort_models), registered the same way.
+from fedsafe.coordinator.cohort_models import CohortAnswer, CohortQuery  # noqa: E402
+
+__all__ += ["CohortAnswer", "CohortQuery"]

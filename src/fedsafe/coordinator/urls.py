@@ -31,3 +31,8 @@ urlpatterns = [
 from fedsafe.coordinator.release_urls import release_urlpatterns  # noqa: E402
 
 urlpatterns += release_urlpatterns
+
+# Cohort discovery (fedsafe.coordinator.cohort_urls).
+from fedsafe.coordinator.cohort_urls import cohort_urlpatterns  # noqa: E402
+
+urlpatterns += cohort_urlpatterns
