@@ -39,6 +39,14 @@ INLINE_VALUES_LIMIT = 50
 # that sorts the whole events table: 2.5x slower), so it and the others keep IN (SELECT ...).
 CODELIST_JOIN_DIALECTS = frozenset({"duckdb", "sqlite"})
 
+# Engines where a picked row of which a definition reads only the primary sort key
+# (``sort_by(e.date).first_for_patient().date``, the commonest pick) is a MIN/MAX in the group's
+# one aggregate pass instead of a ROW_NUMBER window (see Compiler._pick_by_extreme). Measured on
+# DuckDB: ~9% less CPU for the benchmark's cohort at 1M patients (4 of its 6 picks). A MIN/MAX of
+# a struct of every key and picked column, which would replace the other picks too, was measured
+# slower than the window on DuckDB 1.5, so those keep ROW_NUMBER.
+EXTREME_PICK_DIALECTS = frozenset({"duckdb"})
+
 PATIENT_ID = "patient_id"
 
 # The columns of a measures query's interval table (see ``fedsafe.engines.measures``): a row of a
@@ -362,6 +370,7 @@ class Compiler:
             wanted = [_all_of(table, f, condition_columns) for f in distinct_filters]
             table = table.filter(_any_of(wanted))
         rows = _Joined(table, joined.columns)
+        windowed = {m for m in members if self._pick_form(m) == "window"}
         ranks = {
             f"__r{index}": self._rank(
                 member,
@@ -371,14 +380,14 @@ class Compiler:
                 per_interval,
             )
             for index, member in enumerate(members)
-            if isinstance(member, qm.PickOneRowPerPatient)
+            if member in windowed
         }
         if ranks:
             rows = _Joined(rows.table.mutate(**ranks), joined.columns)
         aggregates: dict[str, ir.Scalar] = {}
         for index, member in enumerate(members):
             where = _all_of(rows.table, member_filters[member], condition_columns)
-            if isinstance(member, qm.PickOneRowPerPatient):
+            if member in windowed:
                 chosen = rows.table[f"__r{index}"] == 0
                 where = chosen if where is None else where & chosen
             for column, value in self._member_aggregates(member, rows, root, where).items():
@@ -500,6 +509,8 @@ class Compiler:
     ) -> dict[str, ir.Scalar]:
         table = rows.table
         if isinstance(member, qm.PickOneRowPerPatient):
+            if self._pick_form(member) == "extreme":
+                return self._pick_by_extreme(member, rows, where)
             return self._pick(member, rows, where)
         assert isinstance(member, qm.Aggregate)
         if isinstance(member.source, qm.ManyRowsFrame):
@@ -558,6 +569,39 @@ class Compiler:
         picked: dict[str, ir.Scalar] = {EXISTS: rows.table.count(where=where) > 0}
         for column in sorted(self._pick_columns.get(member, set())):
             picked[column] = rows.table[column].max(where=where)
+        return picked
+
+    def _pick_form(self, member: qm.Node) -> str | None:
+        """How a picked row is computed: "extreme" or "window" (None: not a pick)."""
+        if not isinstance(member, qm.PickOneRowPerPatient):
+            return None
+        primary = qm.frame_sorts(member.source)[0]
+        if (
+            self._dialect in EXTREME_PICK_DIALECTS
+            and isinstance(primary, qm.SelectColumn)
+            and isinstance(primary.source, qm.ManyRowsFrame)
+            and self._pick_columns.get(member, set()) <= {primary.name}
+        ):
+            return "extreme"
+        return "window"
+
+    def _pick_by_extreme(self, member: qm.PickOneRowPerPatient, rows: _Joined, where: Any) -> dict:
+        """The picked row's value of its primary sort key, when that is all a definition reads.
+
+        The first row's primary key is the smallest, NULL below every value (so NULL if any
+        wanted row's is); the last row's is the largest, NULL only if every one is.
+        """
+        table = rows.table
+        picked: dict[str, ir.Scalar] = {EXISTS: table.count(where=where) > 0}
+        for column in self._pick_columns.get(member, set()):
+            value = table[column]
+            if member.position is qm.Position.FIRST:
+                is_null = value.isnull() if where is None else where & value.isnull()
+                picked[column] = ibis.ifelse(
+                    table.count(where=is_null) > 0, ibis.null(value.type()), value.min(where=where)
+                )
+            else:
+                picked[column] = value.max(where=where)
         return picked
 
     # ---------------------------------------------------------------------------------------
