@@ -151,7 +151,7 @@ def test_a_request_without_linkage_actions_needs_no_permission(user, world, tmp_
     assert not LinkageCheck.objects.exists()
 
 
-def _refused(user, ws, commit, says: list[str], field: str = "actions", **kw) -> FieldError:
+def assert_refused(user, ws, commit, says: list[str], field: str = "actions", **kw) -> FieldError:
     before = snapshot()
     checks = LinkageCheck.objects.count()
     with pytest.raises(FieldError) as caught:
@@ -166,7 +166,7 @@ def _refused(user, ws, commit, says: list[str], field: str = "actions", **kw) ->
 
 def test_no_permission_at_all_is_refused(user, world, tmp_path):
     ws, commit = workspace_at(user, world, tmp_path, project())
-    _refused(
+    assert_refused(
         user,
         ws,
         commit,
@@ -209,13 +209,13 @@ def test_a_declaration_the_permission_does_not_cover_is_refused(
 ):
     granted(permission())
     ws, commit = workspace_at(user, world, tmp_path, project(linkage))
-    _refused(user, ws, commit, ["action 'linked', linkage:", *says])
+    assert_refused(user, ws, commit, ["action 'linked', linkage:", *says])
 
 
 def test_columns_wider_than_the_permission_are_refused(user, world, tmp_path):
     granted(permission(tables={"tpp.apcs": ["admission_date"]}))
     ws, commit = workspace_at(user, world, tmp_path, project())
-    _refused(
+    assert_refused(
         user,
         ws,
         commit,
@@ -228,14 +228,14 @@ def test_an_expired_permission_is_refused(user, world, tmp_path):
     p = permission(now=long_ago, expires_at=long_ago + DAY)
     granted(p, now=long_ago)
     ws, commit = workspace_at(user, world, tmp_path, project())
-    _refused(user, ws, commit, [f"the permission expired at {p.expires_at.isoformat()}"])
+    assert_refused(user, ws, commit, [f"the permission expired at {p.expires_at.isoformat()}"])
 
 
 def test_a_permission_only_one_controller_granted_is_refused(user, world, tmp_path):
     p = permission()
     grant_permission(p.pk, "primary", "Dr A")
     ws, commit = workspace_at(user, world, tmp_path, project())
-    _refused(user, ws, commit, ["the data controller of 'hospital' has not granted"])
+    assert_refused(user, ws, commit, ["the data controller of 'hospital' has not granted"])
 
 
 def test_a_revoked_permission_is_refused(user, world, tmp_path):
@@ -243,21 +243,23 @@ def test_a_revoked_permission_is_refused(user, world, tmp_path):
     ws, commit = workspace_at(user, world, tmp_path, project())
     ask(user, ws, commit)  # accepted while it stands
     revoke_permission(p.pk, "the study ended", actor="user:admin")
-    _refused(user, ws, commit, ["there is no linkage permission", "was revoked: the study ended"])
+    assert_refused(
+        user, ws, commit, ["there is no linkage permission", "was revoked: the study ended"]
+    )
 
 
 def test_another_projects_permission_does_not_count(user, world, tmp_path):
     create_project(user, "other-study")
     granted(permission(project="other-study"))
     ws, commit = workspace_at(user, world, tmp_path, project())
-    _refused(user, ws, commit, ["there is no linkage permission for project 'heart'"])
+    assert_refused(user, ws, commit, ["there is no linkage permission for project 'heart'"])
 
 
 @pytest.mark.parametrize("backends", [("primary", "other"), ("hospital",), "all"])
 def test_a_linkage_action_goes_only_to_the_backend_it_runs_on(user, world, tmp_path, backends):
     granted(permission())
     ws, commit = workspace_at(user, world, tmp_path, project())
-    _refused(
+    assert_refused(
         user,
         ws,
         commit,
@@ -271,7 +273,9 @@ def test_a_malformed_linkage_block_is_refused(user, world, tmp_path):
     ws, commit = workspace_at(
         user, world, tmp_path, project(LINKAGE.replace("coarsen_dates", "coarsen"))
     )
-    _refused(user, ws, commit, ["action 'linked', linkage:", "'coarsen' is not a linkage field"])
+    assert_refused(
+        user, ws, commit, ["action 'linked', linkage:", "'coarsen' is not a linkage field"]
+    )
 
 
 def test_an_unreadable_repository_is_let_through_and_audited_as_unchecked(user, world, tmp_path):

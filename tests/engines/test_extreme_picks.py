@@ -76,7 +76,9 @@ def run_with(dialect: str | None, dataset: qm.Dataset, backend: Any) -> list[dic
     return backend.to_pyarrow(expr).cast(arrow_schema(dataset)).to_pylist()
 
 
-def both_forms(series: list[qm.Series], p_rows: list, e_rows: list) -> list[dict[str, Any]]:
+def assert_both_forms_agree(
+    series: list[qm.Series], p_rows: list, e_rows: list
+) -> list[dict[str, Any]]:
     """The dataset of ``series`` compiled for DuckDB, after checking the portable form agrees."""
     backend = ibis.duckdb.connect()
     backend.create_table(P.name, arrow_table(P, p_rows))
@@ -95,7 +97,7 @@ def both_forms(series: list[qm.Series], p_rows: list, e_rows: list) -> list[dict
 @settings(FAST, max_examples=200)
 @given(key_picks(), tied_data())
 def test_key_picks_match_row_number_picks(series: list[qm.Series], data: Any) -> None:
-    both_forms(series, *data)
+    assert_both_forms_agree(series, *data)
 
 
 SERIES = st.lists(
@@ -108,7 +110,7 @@ SERIES = st.lists(
 @settings(FAST, max_examples=60)
 @given(SERIES, tied_data())
 def test_any_series_matches_the_portable_form(series: list[qm.Series], data: Any) -> None:
-    both_forms(series, *data)
+    assert_both_forms_agree(series, *data)
 
 
 @pytest.mark.parametrize("position", list(qm.Position))
@@ -132,7 +134,7 @@ def test_null_keys_ties_and_filtered_rows(position: qm.Position) -> None:
     ]
     frame = qm.Filter(E, qm.SelectColumn(E, "b1"))
     pick = qm.PickOneRowPerPatient(qm.Sort(frame, qm.SelectColumn(frame, "d1")), position)
-    rows = both_forms([qm.SelectColumn(pick, "d1")], [], e_rows)
+    rows = assert_both_forms_agree([qm.SelectColumn(pick, "d1")], [], e_rows)
     values = {r["patient_id"]: r["v0"] for r in rows}
     if position is qm.Position.FIRST:
         assert values == {1: None, 2: day, 3: None, 4: None}
